@@ -1,0 +1,212 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/paperrec/paperrec/models"
+	"github.com/paperrec/paperrec/recommend"
+)
+
+var errPanic = errors.New("panic in handler")
+
+// Paper is a paper in lists; PaperDetail adds the abstract.
+type Paper struct {
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Authors  []string `json:"authors"`
+	Category string   `json:"category"`
+	Date     string   `json:"date"`
+	Keywords []string `json:"keywords"`
+}
+
+// PaperDetail is one paper in full.
+type PaperDetail struct {
+	Paper
+	AuthorsTruncated bool   `json:"authors_truncated"`
+	Abstract         string `json:"abstract"`
+}
+
+// Item is a related, found or recommended paper with its score and why.
+type Item struct {
+	ID       string        `json:"id"`
+	Title    string        `json:"title"`
+	Authors  []string      `json:"authors"`
+	Category string        `json:"category"`
+	Date     string        `json:"date"`
+	Score    float64       `json:"score"`
+	Why      recommend.Why `json:"why"`
+}
+
+func paperJSON(p models.Paper) Paper {
+	authors, kw := p.Authors, p.Keywords
+	if authors == nil {
+		authors = []string{}
+	}
+	if kw == nil {
+		kw = []string{}
+	}
+	return Paper{ID: p.ID, Title: p.Title, Authors: authors, Category: string(p.Category), Date: p.Date.String(), Keywords: kw}
+}
+
+func itemsJSON(items []recommend.Item) []Item {
+	out := make([]Item, len(items))
+	for i, it := range items {
+		p := paperJSON(it.Paper)
+		out[i] = Item{ID: p.ID, Title: p.Title, Authors: p.Authors, Category: p.Category, Date: p.Date, Score: it.Score, Why: it.Why}
+	}
+	return out
+}
+
+func (s *Server) health(c *gin.Context) {
+	s.render(c, gin.H{"status": "ok", "papers": s.svc.Len()})
+}
+
+// defaultLimit is the page size of GET /v1/papers.
+const defaultLimit = 20
+
+func (s *Server) listPapers(c *gin.Context) {
+	limit, err := intParam(c, "limit", defaultLimit)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	offset, err := intParam(c, "offset", 0)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	f, err := s.filterParams(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	page, total, err := s.svc.Papers(f, offset, limit)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	out := make([]Paper, len(page))
+	for i, p := range page {
+		out[i] = paperJSON(p)
+	}
+	s.render(c, gin.H{"papers": out, "total": total, "limit": limit, "offset": offset})
+}
+
+func (s *Server) getPaper(c *gin.Context) {
+	p, err := s.svc.Paper(c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.render(c, PaperDetail{Paper: paperJSON(p), AuthorsTruncated: p.AuthorsTruncated, Abstract: p.Abstract})
+}
+
+func (s *Server) related(c *gin.Context) {
+	o, err := s.optionParams(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	id := c.Param("id")
+	p, err := s.svc.Paper(id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	items, err := s.svc.Related(c.Request.Context(), id, o)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.render(c, gin.H{"paper": gin.H{"id": p.ID, "title": p.Title}, "related": itemsJSON(items)})
+}
+
+// maxQueryBytes bounds the free text of a search.
+const maxQueryBytes = 4096
+
+func (s *Server) search(c *gin.Context) {
+	q := strings.TrimSpace(c.Query("q"))
+	switch {
+	case q == "":
+		fail(c, &paramError{"q", "required: the text to search for"})
+		return
+	case len(q) > maxQueryBytes:
+		fail(c, &paramError{"q", fmt.Sprintf("longer than %d bytes", maxQueryBytes)})
+		return
+	}
+	o, err := s.optionParams(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	items, err := s.svc.Search(c.Request.Context(), q, o)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.render(c, gin.H{"results": itemsJSON(items)})
+}
+
+// RecommendRequest is the body of POST /v1/recommend.
+type RecommendRequest struct {
+	Positive  []string `json:"positive"`
+	Negative  []string `json:"negative"`
+	K         *int     `json:"k"`
+	Diversity float64  `json:"diversity"`
+}
+
+func (s *Server) recommend(c *gin.Context) {
+	req, err := decodeRecommend(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	o := recommend.Options{K: recommend.DefaultK, Diversity: req.Diversity}
+	if req.K != nil {
+		o.K = *req.K
+		if o.K < 1 || o.K > s.svc.MaxK() {
+			fail(c, &paramError{"k", fmt.Sprintf("%d is out of range: must be between 1 and %d", o.K, s.svc.MaxK())})
+			return
+		}
+	}
+	items, err := s.svc.Recommend(c.Request.Context(), req.Positive, req.Negative, o)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.render(c, gin.H{"results": itemsJSON(items)})
+}
+
+// decodeRecommend reads a RecommendRequest strictly: one JSON object, no
+// unknown fields, IDs as strings.
+func decodeRecommend(r io.Reader) (RecommendRequest, error) {
+	var req RecommendRequest
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return req, errTooLarge
+		case errors.Is(err, io.EOF):
+			return req, &paramError{"body", `empty: want {"positive": [ids], "negative": [ids], "k": 10}`}
+		case errors.As(err, &te) && te.Field != "":
+			return req, &paramError{te.Field, fmt.Sprintf("want %s, got %s", te.Type, te.Value)}
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return req, &paramError{"body", strings.TrimPrefix(err.Error(), "json: ")}
+		}
+		return req, &paramError{"body", "invalid JSON: " + err.Error()}
+	}
+	if dec.More() {
+		return req, &paramError{"body", "more than one JSON value"}
+	}
+	return req, nil
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paperrec/paperrec/data"
+	"github.com/paperrec/paperrec/models"
+	"github.com/paperrec/paperrec/recommend"
+)
+
+// corpusFlags are the flags every command that builds the engine shares.
+type corpusFlags struct {
+	path        string
+	skipInvalid bool
+	index       string
+}
+
+func (e *env) addCorpusFlags(cmd *cobra.Command, f *corpusFlags) {
+	cmd.Flags().StringVar(&f.path, "corpus", e.getenv("PAPERREC_CORPUS"),
+		"corpus file: the listing format or JSON Lines (default: the bundled listing; env PAPERREC_CORPUS)")
+	cmd.Flags().BoolVar(&f.skipInvalid, "skip-invalid", false, "load the good records of a corpus and report each malformed one")
+	cmd.Flags().StringVar(&f.index, "index", "exact", "candidate index: exact or hnsw")
+}
+
+// loadCorpus reads the corpus named by the flags, or the bundled listing.
+func (e *env) loadCorpus(f corpusFlags) (*models.Corpus, error) {
+	var (
+		r    io.Reader
+		name string
+	)
+	if f.path == "" {
+		r, name = bytes.NewReader(data.Listing), data.ListingName
+	} else {
+		file, err := os.Open(f.path)
+		if err != nil {
+			return nil, err
+		}
+		defer file.Close()
+		r, name = file, filepath.Base(f.path)
+	}
+	res, err := models.Parse(r, name, models.ParseOptions{SkipInvalid: f.skipInvalid})
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintln(e.stderr, "skipped:", s)
+	}
+	if len(res.Skipped) > 0 {
+		fmt.Fprintf(e.stderr, "skipped %d malformed records; loaded %d papers\n", len(res.Skipped), len(res.Papers))
+	}
+	if len(res.Papers) == 0 {
+		return nil, fmt.Errorf("%s: no papers", name)
+	}
+	models.AssignIDs(res.Papers)
+	return models.NewCorpus(res.Papers)
+}
+
+// buildService loads the corpus and builds the engine over it.
+func (e *env) buildService(ctx context.Context, f corpusFlags) (*recommend.Service, error) {
+	c, err := e.loadCorpus(f)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := recommend.New(ctx, c, recommend.Config{Index: recommend.IndexKind(f.index)})
+	if err != nil {
+		return nil, err
+	}
+	st := svc.Stats()
+	e.log.Info("engine built", "papers", st.Papers, "features", st.Features, "phrases", st.Phrases,
+		"dims", st.Dims, "index", st.Index, "took", st.Duration.Round(1e6))
+	return svc, nil
+}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// usageError marks errors in how paperrec was called (exit status 2).
+type usageError struct{ error }
+
+func isUsage(err error) bool {
+	var u usageError
+	return errors.As(err, &u) || strings.HasPrefix(err.Error(), "unknown command") ||
+		strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "unknown shorthand flag") ||
+		strings.Contains(err.Error(), "accepts ") || strings.HasPrefix(err.Error(), "invalid argument")
+}
+
+// env holds the process's streams and environment for the commands.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	log            *slog.Logger
+}
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	root := &cobra.Command{
+		Use:           "paperrec",
+		Short:         "Related research papers: an API, a widget feed and research themes",
+		Long:          "paperrec finds the papers most like a paper, says why, and serves that to a website.\nWith no --corpus it uses the bundled listing of 574 papers.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(e.serveCmd(), e.relatedCmd(), e.searchCmd(), e.exportCmd(), e.evalCmd())
+	return root
+}

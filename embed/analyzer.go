@@ -1,0 +1,226 @@
+// Package embed turns paper text into vectors: an analyzer that copes with
+// LaTeX, hyphens and Unicode; keyphrase recovery from corpus statistics;
+// TF-IDF and BM25 sparse vectors over fields; WordPiece features from
+// github.com/sugarme/tokenizer; and dense LSA vectors (a truncated SVD of the
+// TF-IDF matrix) for the approximate index.
+//
+// Everything fitted here is immutable once built and safe for concurrent use.
+package embed
+
+import (
+	"regexp"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Token is one content word of a text.
+type Token struct {
+	// Term is the normalised, stemmed form used as a feature ("network").
+	Term string
+	// Word is the lower-cased, accent-folded word as written ("networks"),
+	// for showing terms to people.
+	Word string
+	// Break is set when a stop word or punctuation separates this token from
+	// the previous one, so no phrase or bigram spans the two.
+	Break bool
+}
+
+var (
+	// citeCommand matches LaTeX commands whose argument is a key, not text.
+	citeCommand = regexp.MustCompile(`\\(?:cite[a-z]*|ref|eqref|label|url|autoref|cref|Cref)\*?(?:\[[^\]]*\])*\{[^}]*\}`)
+	// greekCommand matches \alpha ... \Omega (also \varepsilon etc.) not followed by a letter.
+	greekCommand = regexp.MustCompile(`\\(?:var)?(alpha|beta|gamma|delta|epsilon|zeta|eta|theta|iota|kappa|lambda|mu|nu|xi|omicron|pi|rho|sigma|tau|upsilon|phi|chi|psi|omega|Alpha|Beta|Gamma|Delta|Epsilon|Zeta|Eta|Theta|Iota|Kappa|Lambda|Mu|Nu|Xi|Omicron|Pi|Rho|Sigma|Tau|Upsilon|Phi|Chi|Psi|Omega)([^A-Za-z]|$)`)
+	// otherCommand matches any other LaTeX command name; its arguments stay as text.
+	otherCommand = regexp.MustCompile(`\\[A-Za-z]+\*?`)
+)
+
+// greekNames spells Greek letters, so "ΛCDM", "$\Lambda$CDM" and "LambdaCDM"
+// give the same term.
+var greekNames = map[rune]string{
+	'α': "alpha", 'β': "beta", 'γ': "gamma", 'δ': "delta", 'ε': "epsilon", 'ϵ': "epsilon", 'ζ': "zeta",
+	'η': "eta", 'θ': "theta", 'ϑ': "theta", 'ι': "iota", 'κ': "kappa", 'λ': "lambda", 'μ': "mu", 'µ': "mu",
+	'ν': "nu", 'ξ': "xi", 'ο': "omicron", 'π': "pi", 'ρ': "rho", 'σ': "sigma", 'ς': "sigma", 'τ': "tau",
+	'υ': "upsilon", 'φ': "phi", 'ϕ': "phi", 'χ': "chi", 'ψ': "psi", 'ω': "omega", 'Ω': "omega",
+}
+
+// foldSpecial spells letters that Unicode decomposition leaves alone.
+var foldSpecial = map[rune]string{'ß': "ss", 'ẞ': "ss", 'ø': "o", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th",
+	'æ': "ae", 'œ': "oe", 'ı': "i", 'K': "k", 'ℓ': "l", 'ℒ': "l"}
+
+// Analyze splits text into content tokens: LaTeX citations dropped and
+// commands unwrapped, Greek letters spelled out, accents folded, lower-cased,
+// split at anything but letters and digits (so "end-to-end" gives three
+// words), numbers, one-letter words and stop words dropped, the rest stemmed
+// with the Snowball English stemmer. Safe for concurrent use.
+func Analyze(text string) []Token {
+	text = Normalize(text)
+	var (
+		out   []Token
+		brk   = true
+		start = -1
+	)
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		word := text[start:end]
+		start = -1
+		if !isContentWord(word) {
+			brk = true
+			return
+		}
+		out = append(out, Token{Term: Stem(word), Word: word, Break: brk})
+		brk = false
+	}
+	for i, r := range text {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		flush(i)
+		if r != ' ' && r != '-' && r != '\'' {
+			// Punctuation other than a space or hyphen ends a phrase.
+			brk = true
+		}
+	}
+	flush(len(text))
+	return out
+}
+
+// Normalize applies Analyze's character-level steps: LaTeX, Greek, accent
+// folding and lower case. Words are left unsplit.
+func Normalize(text string) string {
+	if strings.ContainsRune(text, '\\') {
+		text = citeCommand.ReplaceAllString(text, " ")
+		text = greekCommand.ReplaceAllStringFunc(text, func(m string) string {
+			sub := greekCommand.FindStringSubmatch(m)
+			return strings.ToLower(sub[1]) + sub[2]
+		})
+		text = otherCommand.ReplaceAllString(text, " ")
+	}
+	text = strings.Map(func(r rune) rune {
+		switch r {
+		case '$', '{', '}':
+			return -1
+		case '~', '^', '_':
+			return ' '
+		}
+		return r
+	}, text)
+	ascii := true
+	for i := 0; i < len(text) && ascii; i++ {
+		ascii = text[i] < utf8.RuneSelf
+	}
+	if ascii {
+		return strings.ToLower(text)
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	for _, r := range text {
+		if s, ok := greekNames[unicode.ToLower(r)]; ok {
+			b.WriteString(s)
+		} else if s, ok := foldSpecial[unicode.ToLower(r)]; ok {
+			b.WriteString(s)
+		} else {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	folded, _, err := transform.String(accentFolder(), b.String())
+	if err != nil {
+		return b.String()
+	}
+	return folded
+}
+
+// accentFolder removes combining marks after canonical decomposition. A
+// transform.Chain is stateful, so each call gets its own.
+func accentFolder() transform.Transformer {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}
+
+// isContentWord keeps words of two or more characters that are not stop
+// words and not pure numbers.
+func isContentWord(w string) bool {
+	if len(w) < 2 || stopWords[w] {
+		return false
+	}
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Stem returns the Snowball English stem of a lower-case word. Stems are
+// cached (up to maxStemCache words), since a corpus repeats its words.
+func Stem(word string) string {
+	stemCache.RLock()
+	st, ok := stemCache.m[word]
+	stemCache.RUnlock()
+	if ok {
+		return st
+	}
+	st = english.Stem(word, true)
+	stemCache.Lock()
+	if len(stemCache.m) < maxStemCache {
+		stemCache.m[strings.Clone(word)] = st
+	}
+	stemCache.Unlock()
+	return st
+}
+
+// maxStemCache bounds the stem cache (about 10 MB).
+const maxStemCache = 200_000
+
+var stemCache = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: map[string]string{}}
+
+// IsStopWord reports whether a lower-case word is one of the analyzer's stop
+// words: English function words and the boilerplate of abstracts ("we",
+// "propose", "paper").
+func IsStopWord(w string) bool { return stopWords[w] }
+
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for w := range strings.FieldsSeq(englishStopWords + " " + abstractStopWords) {
+		m[w] = true
+	}
+	return m
+}()
+
+// englishStopWords are function words (after scikit-learn's list).
+const englishStopWords = `a about above across after afterwards again against all almost alone along already also
+although always am among amongst amoungst amount an and another any anyhow anyone anything anyway anywhere are around
+as at back be became because become becomes becoming been before beforehand behind being below beside besides between
+beyond both but by can cannot could did do does doing done down due during each eg either else elsewhere enough
+etc even ever every everyone everything everywhere except few for former formerly from further had has have having he
+hence her here hereafter hereby herein hereupon hers herself him himself his how however i ie if in indeed into is it
+its itself just last latter latterly least less many may me meanwhile might mine more moreover most mostly much must my
+myself namely neither never nevertheless next no nobody none noone nor not nothing now nowhere of off often on once
+one only onto or other others otherwise our ours ourselves out over own per perhaps please rather re same seem seemed
+seeming seems several she should since so some somehow someone something sometime sometimes somewhere still such than
+that the their theirs them themselves then thence there thereafter thereby therefore therein thereupon these they this
+those though through throughout thru thus to together too toward towards under until up upon us very via was we well
+were what whatever when whence whenever where whereafter whereas whereby wherein whereupon wherever whether which while
+whither who whoever whole whom whose why will with within without would yet you your yours yourself yourselves et al
+vs viz cf`
+
+// abstractStopWords are words every abstract uses that say nothing about its topic.
+const abstractStopWords = `paper papers work works propose proposed proposes present presents presented show shows
+shown showed demonstrate demonstrates demonstrated introduce introduces introduced study studies studied investigate
+investigates investigated use used uses using based approach approaches method methods new novel result results find
+finds found obtain obtained provide provides provided allow allows allowing enable enables enabled different various
+including include includes given well significant significantly also furthermore respectively particular particularly
+recent recently first second two three able existing here demonstrating`

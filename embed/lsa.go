@@ -1,0 +1,311 @@
+package embed
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// LSAConfig tunes latent semantic analysis. Zero values mean the defaults.
+type LSAConfig struct {
+	// Dims is the number of latent dimensions (default 128, at most the
+	// number of documents).
+	Dims int
+	// Oversample and PowerIters tune the randomized SVD (defaults 16 and 3).
+	Oversample, PowerIters int
+	// Seed seeds the random projection (default 1); the same corpus and seed
+	// give the same vectors.
+	Seed uint64
+}
+
+func (c LSAConfig) withDefaults() LSAConfig {
+	if c.Dims <= 0 {
+		c.Dims = 128
+	}
+	if c.Oversample <= 0 {
+		c.Oversample = 16
+	}
+	if c.PowerIters <= 0 {
+		c.PowerIters = 3
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	return c
+}
+
+// LSA projects sparse vectors onto the leading singular directions of a
+// corpus's TF-IDF matrix, giving dense unit vectors of fixed dimension in
+// which papers that share no word but share context still come close. Safe
+// for concurrent use.
+type LSA struct {
+	dims, terms, l int
+	// A query x maps to (x·Z)·M: Z = AᵀQ is terms×l (row-major) and M = W_k Σ⁻¹
+	// is l×dims, so that x·Z·M = x·V_k, classic LSA's U Σ coordinates.
+	z     []float32
+	m     []float64
+	sigma []float64
+}
+
+// ErrEmptyCorpus is returned when a model is fitted on no documents or no features.
+var ErrEmptyCorpus = errors.New("empty corpus")
+
+// FitLSA computes a rank-Dims truncated SVD of the matrix A whose rows are
+// docs (over terms features) with a seeded randomized SVD (Halko, Martinsson
+// and Tropp 2011, with power iterations). Every dense factorisation is of an
+// l×l matrix (l = Dims + Oversample) and every product is linear in the
+// non-zeros of A or in the number of documents, so it scales to large sparse
+// corpora where a dense SVD does not. It returns the model and the
+// documents' dense unit vectors.
+func FitLSA(docs []Sparse, terms int, cfg LSAConfig) (*LSA, [][]float32, error) {
+	cfg = cfg.withDefaults()
+	n := len(docs)
+	if n == 0 || terms == 0 {
+		return nil, nil, ErrEmptyCorpus
+	}
+	k := min(cfg.Dims, n, terms)
+	l := min(k+cfg.Oversample, n, terms)
+
+	// Y = A Ω, Ω a terms×l Rademacher matrix drawn from hashed seeds: no
+	// terms×l matrix is stored.
+	y := mulSparseSigns(docs, l, cfg.Seed)
+	q, err := orthonormal(y)
+	if err != nil {
+		return nil, nil, err
+	}
+	var z *mat.Dense
+	for range cfg.PowerIters {
+		z = mulSparseT(docs, q, terms, l)
+		if q, err = orthonormal(mulSparse(docs, z, l)); err != nil {
+			return nil, nil, err
+		}
+	}
+	// B = QᵀA = Zᵀ. B Bᵀ = Qᵀ(A Z) = W Λ Wᵀ, so A ≈ Q W Σ Vᵀ with Σ = √Λ and
+	// V = Bᵀ W Σ⁻¹ = Z W Σ⁻¹.
+	z = mulSparseT(docs, q, terms, l)
+	az := mulSparse(docs, z, l)
+	var bbt mat.Dense
+	bbt.Mul(q.T(), az)
+	sym := mat.NewSymDense(l, nil)
+	for a := range l {
+		for b := a; b < l; b++ {
+			sym.SetSym(a, b, (bbt.At(a, b)+bbt.At(b, a))/2)
+		}
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(sym, true) {
+		return nil, nil, fmt.Errorf("lsa: eigendecomposition did not converge")
+	}
+	vals := eig.Values(nil) // ascending
+	var w mat.Dense
+	eig.VectorsTo(&w)
+
+	m := &LSA{dims: k, terms: terms, l: l, z: make([]float32, terms*l), m: make([]float64, l*k), sigma: make([]float64, k)}
+	for c := range k {
+		e := l - 1 - c // largest first
+		sv := math.Sqrt(math.Max(vals[e], 0))
+		m.sigma[c] = sv
+		if sv < 1e-12 {
+			continue
+		}
+		for r := range l {
+			m.m[r*k+c] = w.At(r, e) / sv
+		}
+	}
+	zr := z.RawMatrix()
+	for t := range terms {
+		for c := range l {
+			m.z[t*l+c] = float32(zr.Data[t*zr.Stride+c])
+		}
+	}
+	// Documents: A V = (A Z) M.
+	vecs := make([][]float32, n)
+	for i := range n {
+		vecs[i] = m.project(az.RawRowView(i))
+	}
+	return m, vecs, nil
+}
+
+// Dims returns the dimension of the dense vectors.
+func (m *LSA) Dims() int { return m.dims }
+
+// SingularValues returns the singular values found, largest first.
+func (m *LSA) SingularValues() []float64 { return append([]float64(nil), m.sigma...) }
+
+// Transform folds a sparse vector into the latent space and returns a unit
+// vector (all zeros when the vector shares no feature with the corpus).
+func (m *LSA) Transform(s Sparse) []float32 {
+	xz := make([]float64, m.l)
+	for j, t := range s.Idx {
+		if int(t) >= m.terms {
+			continue
+		}
+		v := float64(s.Val[j])
+		for c, zv := range m.z[int(t)*m.l : int(t+1)*m.l] {
+			xz[c] += v * float64(zv)
+		}
+	}
+	return m.project(xz)
+}
+
+// project maps a row of A·Z to a unit vector: (x·Z)·M, normalised.
+func (m *LSA) project(xz []float64) []float32 {
+	out := make([]float64, m.dims)
+	for r, v := range xz {
+		if v == 0 {
+			continue
+		}
+		for c, mv := range m.m[r*m.dims : (r+1)*m.dims] {
+			out[c] += v * mv
+		}
+	}
+	var norm float64
+	for _, v := range out {
+		norm += v * v
+	}
+	vec := make([]float32, m.dims)
+	if norm == 0 {
+		return vec
+	}
+	norm = math.Sqrt(norm)
+	for c, v := range out {
+		vec[c] = float32(v / norm)
+	}
+	return vec
+}
+
+// mulSparseSigns returns A·Ω for sparse rows A and a terms×l matrix Ω of
+// ±1 entries, each drawn from a hash of (seed, term, column).
+func mulSparseSigns(rows []Sparse, l int, seed uint64) *mat.Dense {
+	y := mat.NewDense(len(rows), l, nil)
+	words := (l + 63) / 64
+	bits := make([]uint64, words)
+	for i, r := range rows {
+		out := y.RawRowView(i)
+		for j, t := range r.Idx {
+			for w := range bits {
+				bits[w] = splitmix64(seed ^ (uint64(t)*uint64(words) + uint64(w) + 1))
+			}
+			v := float64(r.Val[j])
+			for c := range out {
+				if bits[c/64]>>(c%64)&1 == 1 {
+					out[c] += v
+				} else {
+					out[c] -= v
+				}
+			}
+		}
+	}
+	return y
+}
+
+// splitmix64 is a fast 64-bit mixer (Steele, Lea and Flood 2014).
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// mulSparse returns A·X for sparse rows A (n×terms) and dense X (terms×l).
+func mulSparse(rows []Sparse, x *mat.Dense, l int) *mat.Dense {
+	y := mat.NewDense(len(rows), l, nil)
+	raw := x.RawMatrix()
+	inColumns(l, func(lo, hi int) {
+		for i, r := range rows {
+			out := y.RawRowView(i)[lo:hi]
+			for j, t := range r.Idx {
+				v := float64(r.Val[j])
+				xr := raw.Data[int(t)*raw.Stride+lo : int(t)*raw.Stride+hi]
+				for c, xv := range xr {
+					out[c] += v * xv
+				}
+			}
+		}
+	})
+	return y
+}
+
+// mulSparseT returns Aᵀ·Q for sparse rows A (n×terms) and dense Q (n×l).
+func mulSparseT(rows []Sparse, q *mat.Dense, terms, l int) *mat.Dense {
+	z := mat.NewDense(terms, l, nil)
+	raw := z.RawMatrix()
+	inColumns(l, func(lo, hi int) {
+		for i, r := range rows {
+			qr := q.RawRowView(i)[lo:hi]
+			for j, t := range r.Idx {
+				v := float64(r.Val[j])
+				out := raw.Data[int(t)*raw.Stride+lo : int(t)*raw.Stride+hi]
+				for c, qv := range qr {
+					out[c] += v * qv
+				}
+			}
+		}
+	})
+	return z
+}
+
+// inColumns runs f over disjoint column blocks [lo, hi) of [0, l) on up to
+// GOMAXPROCS goroutines; blocks never share an output element.
+func inColumns(l int, f func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, l/32))
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*l/workers, (w+1)*l/workers
+		wg.Go(func() { f(lo, hi) })
+	}
+	wg.Wait()
+}
+
+// orthonormal returns an orthonormal basis of a's column space as an r×c
+// matrix, in O(r·c²) time and without an r×r factor, so it scales to
+// millions of rows. It runs CholeskyQR2 (Q = A R⁻¹ with RᵀR = AᵀA, twice for
+// numerical orthogonality); when AᵀA is too ill-conditioned for Cholesky it
+// falls back to Q = A W Λ^(-1/2) from AᵀA = W Λ Wᵀ, where directions with
+// negligible energy become zero columns.
+func orthonormal(a *mat.Dense) (*mat.Dense, error) {
+	q := a
+	for range 2 {
+		_, c := q.Dims()
+		var gram mat.SymDense
+		gram.SymOuterK(1, q.T())
+		var chol mat.Cholesky
+		if chol.Factorize(&gram) {
+			var r mat.TriDense
+			chol.UTo(&r)
+			var next mat.Dense
+			// Q R = A  ⇒  Rᵀ Qᵀ = Aᵀ: solve with the triangular factor.
+			if err := next.Solve(r.T(), q.T()); err == nil {
+				var qt mat.Dense
+				qt.CloneFrom(next.T())
+				q = &qt
+				continue
+			}
+		}
+		var eig mat.EigenSym
+		if !eig.Factorize(&gram, true) {
+			return nil, fmt.Errorf("lsa: orthonormalisation did not converge")
+		}
+		vals := eig.Values(nil)
+		var w mat.Dense
+		eig.VectorsTo(&w)
+		top := vals[len(vals)-1]
+		for j := range c {
+			scale := 0.0
+			if vals[j] > top*1e-12 && vals[j] > 0 {
+				scale = 1 / math.Sqrt(vals[j])
+			}
+			for i := range c {
+				w.Set(i, j, w.At(i, j)*scale)
+			}
+		}
+		var next mat.Dense
+		next.Mul(q, &w)
+		q = &next
+	}
+	return q, nil
+}

@@ -1,0 +1,14 @@
+package recommend
+
+import "fmt"
+
+// InvalidArgumentError is a query parameter out of its range: the API maps
+// it to 400 and names the parameter.
+type InvalidArgumentError struct {
+	Param string
+	Msg   string
+}
+
+func (e *InvalidArgumentError) Error() string {
+	return fmt.Sprintf("invalid %s: %s", e.Param, e.Msg)
+}

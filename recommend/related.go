@@ -1,0 +1,263 @@
+package recommend
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/paperrec/paperrec/embed"
+	"github.com/paperrec/paperrec/models"
+)
+
+// Options shape a query's answer. The zero value asks for DefaultK results.
+type Options struct {
+	// K is how many papers to return (default 10, at most MaxK).
+	K      int
+	Filter Filter
+	// Diversity in [0, 1] re-ranks by maximal marginal relevance: 0 is pure
+	// relevance, 1 mostly novelty with respect to the papers already chosen.
+	Diversity float64
+}
+
+// Item is one answer: a paper, its score in [0, 1] and why it was chosen.
+type Item struct {
+	Paper models.Paper
+	Score float64
+	Why   Why
+}
+
+func (s *Service) checkOptions(o *Options) error {
+	if o.K == 0 {
+		o.K = DefaultK
+	}
+	if o.K < 1 || o.K > s.cfg.MaxK {
+		return &InvalidArgumentError{Param: "k", Msg: fmt.Sprintf("must be between 1 and %d", s.cfg.MaxK)}
+	}
+	if o.Diversity < 0 || o.Diversity > 1 {
+		return &InvalidArgumentError{Param: "diversity", Msg: "must be between 0 and 1"}
+	}
+	return nil
+}
+
+// Related returns the papers most like the paper id, best first, never the
+// paper itself. Candidates come from the index and are re-scored exactly.
+func (s *Service) Related(ctx context.Context, id string, o Options) ([]Item, error) {
+	if err := s.checkOptions(&o); err != nil {
+		return nil, err
+	}
+	i, ok := s.corpus.Index(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", models.ErrNotFound, id)
+	}
+	o.Filter.Exclude = append(slices.Clip(o.Filter.Exclude), id)
+	q := s.paperQuery(i)
+	return s.answer(ctx, []*query{&q}, nil, q.dense, o)
+}
+
+// Search returns the papers that best match free text, best first. Text
+// that shares no feature with the corpus matches nothing.
+func (s *Service) Search(ctx context.Context, text string, o Options) ([]Item, error) {
+	if err := s.checkOptions(&o); err != nil {
+		return nil, err
+	}
+	q := s.textQuery(text)
+	if q.lex.Len() == 0 {
+		return []Item{}, nil
+	}
+	return s.answer(ctx, []*query{&q}, nil, q.dense, o)
+}
+
+// textQuery represents free text as a query: the text is read as a title
+// and abstract, so keyphrases found in it count as phrase features.
+func (s *Service) textQuery(text string) query {
+	lex := s.lex.Transform(embed.Document{Title: text, Abstract: text})
+	var phrases []uint32
+	for _, f := range lex.Idx {
+		if _, kind := s.lex.Feature(f); kind == embed.Phrase {
+			phrases = append(phrases, f)
+		}
+	}
+	return query{lex: lex, dense: s.lsa.Transform(lex), phrases: phrases, free: true}
+}
+
+// negativeWeight is how much the closest disliked paper takes off a score
+// in Recommend, as in Rocchio's feedback (γ = 0.5).
+const negativeWeight = 0.5
+
+// Recommend returns papers for a reader who liked the positive papers and
+// disliked the negative ones, like Semantic Scholar's and Qdrant's
+// recommendation APIs: a paper scores the mean of its scores against the
+// positives, less half its best score against a negative. Neither list's
+// papers are returned.
+func (s *Service) Recommend(ctx context.Context, positive, negative []string, o Options) ([]Item, error) {
+	if err := s.checkOptions(&o); err != nil {
+		return nil, err
+	}
+	if len(positive) == 0 {
+		return nil, &InvalidArgumentError{Param: "positive", Msg: "name at least one paper"}
+	}
+	const maxExamples = 100
+	if len(positive)+len(negative) > maxExamples {
+		return nil, &InvalidArgumentError{Param: "positive", Msg: fmt.Sprintf("at most %d papers in positive and negative together", maxExamples)}
+	}
+	pos, err := s.queries(positive)
+	if err != nil {
+		return nil, err
+	}
+	neg, err := s.queries(negative)
+	if err != nil {
+		return nil, err
+	}
+	o.Filter.Exclude = append(append(slices.Clip(o.Filter.Exclude), positive...), negative...)
+	// Candidates around the Rocchio centroid: mean of positives less half
+	// the mean of negatives.
+	centroid := make([]float32, s.lsa.Dims())
+	for _, q := range pos {
+		for c, v := range q.dense {
+			centroid[c] += v / float32(len(pos))
+		}
+	}
+	for _, q := range neg {
+		for c, v := range q.dense {
+			centroid[c] -= negativeWeight * v / float32(len(neg))
+		}
+	}
+	return s.answer(ctx, pos, neg, centroid, o)
+}
+
+func (s *Service) queries(ids []string) ([]*query, error) {
+	out := make([]*query, 0, len(ids))
+	for _, id := range ids {
+		i, ok := s.corpus.Index(id)
+		if !ok {
+			return nil, fmt.Errorf("%w: %q", models.ErrNotFound, id)
+		}
+		q := s.paperQuery(i)
+		out = append(out, &q)
+	}
+	return out, nil
+}
+
+// scored is a candidate with its score and the positive that explains it.
+type scored struct {
+	i     int
+	score float64
+	best  int // index into the positives of the one it scores highest against
+}
+
+// answer scores index candidates near probe against the queries, applies
+// diversity and returns the top k with explanations.
+func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32, o Options) ([]Item, error) {
+	accept, err := s.acceptFunc(o.Filter)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.index.Search(probe, max(s.cfg.Candidates, o.K), accept)
+	if err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cands := make([]scored, 0, len(res))
+	for _, r := range res {
+		i := int(r.Key)
+		c := scored{i: i}
+		bestScore := -1.0
+		for p, q := range pos {
+			v := s.score(q, i)
+			c.score += v / float64(len(pos))
+			if v > bestScore {
+				bestScore, c.best = v, p
+			}
+		}
+		worst := 0.0
+		for _, q := range neg {
+			worst = max(worst, s.score(q, i))
+		}
+		c.score = max(0, c.score-negativeWeight*worst)
+		if pos[0].free && c.score == 0 {
+			continue
+		}
+		cands = append(cands, c)
+	}
+	slices.SortFunc(cands, func(a, b scored) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	if o.Diversity > 0 {
+		cands = s.diversify(cands, o.K, o.Diversity)
+	}
+	cands = cands[:min(o.K, len(cands))]
+	items := make([]Item, len(cands))
+	for n, c := range cands {
+		items[n] = Item{Paper: s.papers[c.i], Score: round(c.score), Why: s.explain(pos[c.best], c.i)}
+	}
+	return items, nil
+}
+
+// diversify re-ranks candidates by maximal marginal relevance (Carbonell
+// and Goldstein 1998): each step takes the candidate maximising
+// (1-λ)·relevance − λ·(highest similarity to one already taken), with
+// λ = diversity, from a pool of the best max(4k, 40).
+func (s *Service) diversify(cands []scored, k int, diversity float64) []scored {
+	pool := slices.Clone(cands[:min(len(cands), max(4*k, 40))])
+	chosen := make([]scored, 0, k)
+	redundancy := make([]float64, len(pool))
+	for len(chosen) < k && len(pool) > 0 {
+		best, bestVal := 0, -2.0
+		for j, c := range pool {
+			v := (1-diversity)*c.score - diversity*redundancy[j]
+			if v > bestVal {
+				best, bestVal = j, v
+			}
+		}
+		pick := pool[best]
+		chosen = append(chosen, pick)
+		pool = slices.Delete(pool, best, best+1)
+		redundancy = slices.Delete(redundancy, best, best+1)
+		pq := s.paperQuery(pick.i)
+		for j, c := range pool {
+			redundancy[j] = max(redundancy[j], s.score(&pq, c.i))
+		}
+	}
+	return chosen
+}
+
+// Ranked is a candidate's place in a ranking.
+type Ranked struct {
+	ID    string  `json:"id"`
+	Score float64 `json:"score"`
+}
+
+// Rank scores every candidate against the paper id and returns them all,
+// best first (ties in the given order). Unknown IDs are errors.
+func (s *Service) Rank(ctx context.Context, id string, candidates []string) ([]Ranked, error) {
+	i, ok := s.corpus.Index(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", models.ErrNotFound, id)
+	}
+	q := s.paperQuery(i)
+	out := make([]Ranked, len(candidates))
+	for n, c := range candidates {
+		j, ok := s.corpus.Index(c)
+		if !ok {
+			return nil, fmt.Errorf("candidate %d: %w: %q", n, models.ErrNotFound, c)
+		}
+		out[n] = Ranked{ID: c, Score: s.score(&q, j)}
+		if n%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Sort on exact scores, then round for display.
+	slices.SortStableFunc(out, func(a, b Ranked) int { return cmp.Compare(b.Score, a.Score) })
+	for n := range out {
+		out[n].Score = round(out[n].Score)
+	}
+	return out, nil
+}

@@ -1,0 +1,243 @@
+package recommend
+
+import (
+	"math"
+	"slices"
+
+	"github.com/paperrec/paperrec/embed"
+	"github.com/paperrec/paperrec/models"
+)
+
+// Weights weigh the signals fused into a score. Zero values mean the
+// defaults; a negative weight turns a signal off. Scores are the weighted
+// mean of the signals that apply (free text has no authors or area), so they
+// lie in [0, 1].
+type Weights struct {
+	// Lexical: cosine of TF-IDF vectors over words, bigrams and keyphrases.
+	Lexical float64
+	// Latent: cosine of LSA vectors, negative values clipped to 0.
+	Latent float64
+	// Keyphrase: IDF-weighted cosine of the recovered keyphrase sets.
+	Keyphrase float64
+	// Author: cosine of the author sets.
+	Author float64
+	// Category: 1 for the same area.
+	Category float64
+}
+
+func (w Weights) withDefaults() Weights {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		} else if *v < 0 {
+			*v = 0
+		}
+	}
+	def(&w.Lexical, 0.55)
+	def(&w.Latent, 0.25)
+	def(&w.Keyphrase, 0.1)
+	def(&w.Author, 0.05)
+	def(&w.Category, 0.05)
+	return w
+}
+
+// query is what a paper, a text or a set of papers is scored as.
+type query struct {
+	lex      embed.Sparse
+	dense    []float32
+	phrases  []uint32
+	authors  []string
+	category models.Category
+	// free is set for free text: no authors or area to compare.
+	free bool
+}
+
+func (s *Service) paperQuery(i int) query {
+	d := &s.docs[i]
+	return query{lex: d.lex, dense: d.dense, phrases: d.phrases, authors: d.authors, category: s.papers[i].Category}
+}
+
+// signals are the raw similarities of a query and a paper, each in [0, 1].
+type signals struct {
+	lexical, latent, keyphrase, author, category float64
+}
+
+func (s *Service) signals(q *query, i int) signals {
+	d := &s.docs[i]
+	sg := signals{
+		lexical:   q.lex.Dot(d.lex),
+		latent:    max(0, dot32(q.dense, d.dense)),
+		keyphrase: s.phraseCosine(q.phrases, d.phrases),
+	}
+	if !q.free {
+		sg.author = setCosine(q.authors, d.authors)
+		if q.category != "" && q.category == s.papers[i].Category {
+			sg.category = 1
+		}
+	}
+	return sg
+}
+
+// fuse returns the weighted mean of the signals that apply, and each
+// signal's contribution to it.
+func (s *Service) fuse(q *query, sg signals) (float64, Signals) {
+	w := s.cfg.Weights
+	total := w.Lexical + w.Latent + w.Keyphrase
+	if !q.free {
+		total += w.Author + w.Category
+	}
+	if total == 0 {
+		return 0, Signals{}
+	}
+	c := Signals{
+		Lexical:   w.Lexical * sg.lexical / total,
+		Latent:    w.Latent * sg.latent / total,
+		Keyphrase: w.Keyphrase * sg.keyphrase / total,
+	}
+	if !q.free {
+		c.Author = w.Author * sg.author / total
+		c.Category = w.Category * sg.category / total
+	}
+	score := c.Lexical + c.Latent + c.Keyphrase + c.Author + c.Category
+	return min(1, max(0, score)), c
+}
+
+// score returns the fused score of paper i for q.
+func (s *Service) score(q *query, i int) float64 {
+	v, _ := s.fuse(q, s.signals(q, i))
+	return v
+}
+
+// phraseCosine is the cosine of two keyphrase sets with each phrase
+// weighted by its IDF, so that sharing a rare phrase counts for more.
+func (s *Service) phraseCosine(a, b []uint32) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	var dot, na, nb float64
+	for _, f := range a {
+		v := s.lex.IDF(f)
+		na += v * v
+	}
+	for _, f := range b {
+		v := s.lex.IDF(f)
+		nb += v * v
+	}
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			v := s.lex.IDF(a[i])
+			dot += v * v
+			i++
+			j++
+		}
+	}
+	return dot / math.Sqrt(na*nb)
+}
+
+// setCosine is |a∩b| / sqrt(|a||b|) for sorted sets.
+func setCosine(a, b []string) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	n := 0
+	for _, x := range a {
+		if _, ok := slices.BinarySearch(b, x); ok {
+			n++
+		}
+	}
+	return float64(n) / math.Sqrt(float64(len(a)*len(b)))
+}
+
+func dot32(a, b []float32) float64 {
+	var s float32
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return float64(s)
+}
+
+// Signals are each signal's contribution to a score; they sum to it.
+type Signals struct {
+	Lexical   float64 `json:"lexical"`
+	Latent    float64 `json:"latent"`
+	Keyphrase float64 `json:"keyphrase"`
+	Author    float64 `json:"author"`
+	Category  float64 `json:"category"`
+}
+
+// Term is a shared word, bigram or keyphrase and its share of the score.
+type Term struct {
+	Term  string  `json:"term"`
+	Kind  string  `json:"kind"` // "word", "bigram" or "keyphrase"
+	Share float64 `json:"share"`
+}
+
+// Why explains a score: like Elasticsearch's explain, the parts that made it.
+type Why struct {
+	// Terms are the shared features that carried the lexical signal, with
+	// their share of the whole score, largest first.
+	Terms []Term `json:"terms"`
+	// Keyphrases both papers list.
+	Keyphrases []string `json:"keyphrases"`
+	// Authors both papers list (as the candidate spells them).
+	Authors      []string `json:"authors"`
+	SameCategory bool     `json:"same_category"`
+	Signals      Signals  `json:"signals"`
+}
+
+// maxWhyTerms bounds the terms in an explanation.
+const maxWhyTerms = 8
+
+// explain says why paper i scored what it did for q.
+func (s *Service) explain(q *query, i int) Why {
+	sg := s.signals(q, i)
+	_, contrib := s.fuse(q, sg)
+	d := &s.docs[i]
+	why := Why{Signals: contrib, SameCategory: sg.category > 0, Terms: []Term{}, Keyphrases: []string{}, Authors: []string{}}
+	if sg.lexical > 0 {
+		for _, c := range q.lex.Contributions(d.lex) {
+			if len(why.Terms) == maxWhyTerms {
+				break
+			}
+			name, kind := s.lex.Feature(c.Feature)
+			why.Terms = append(why.Terms, Term{Term: name, Kind: kindName(kind), Share: round(c.Value / sg.lexical * contrib.Lexical)})
+		}
+	}
+	for _, f := range d.phrases {
+		if _, ok := slices.BinarySearch(q.phrases, f); ok {
+			name, _ := s.lex.Feature(f)
+			why.Keyphrases = append(why.Keyphrases, name)
+		}
+	}
+	if sg.author > 0 {
+		for _, name := range s.papers[i].Authors {
+			keys := authorKeys([]string{name})
+			if len(keys) == 1 {
+				if _, ok := slices.BinarySearch(q.authors, keys[0]); ok {
+					why.Authors = append(why.Authors, name)
+				}
+			}
+		}
+	}
+	why.Signals = Signals{round(contrib.Lexical), round(contrib.Latent), round(contrib.Keyphrase), round(contrib.Author), round(contrib.Category)}
+	return why
+}
+
+func kindName(k embed.FeatureKind) string {
+	switch k {
+	case embed.Bigram:
+		return "bigram"
+	case embed.Phrase:
+		return "keyphrase"
+	}
+	return "word"
+}
+
+// round keeps four decimals, enough for display and stable golden files.
+func round(v float64) float64 { return math.Round(v*1e4) / 1e4 }

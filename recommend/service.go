@@ -1,0 +1,267 @@
+// Package recommend answers the questions paperrec exists for: which papers
+// are most like this one and why, which papers match a text, which papers
+// suit a reader who liked some and disliked others, and how a given list of
+// candidates ranks against a paper. It builds the text models (package
+// embed) and the nearest-neighbour index (package vectorindex) over a
+// corpus, takes candidates from the index and re-scores them exactly with a
+// fusion of lexical, latent, keyphrase, author and area signals.
+package recommend
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/paperrec/paperrec/embed"
+	"github.com/paperrec/paperrec/models"
+	"github.com/paperrec/paperrec/vectorindex"
+)
+
+// Index is what the service needs of a nearest-neighbour index over unit
+// vectors: [vectorindex.Exact] and [vectorindex.HNSW] both fit. It must be
+// safe for concurrent use.
+type Index interface {
+	Add(key uint32, vec []float32) error
+	Delete(key uint32) bool
+	Search(query []float32, k int, accept func(key uint32) bool) ([]vectorindex.Result, error)
+	Len() int
+}
+
+// IndexKind names an index implementation.
+type IndexKind string
+
+// Index implementations.
+const (
+	IndexExact IndexKind = "exact" // brute force: exact, the right choice below ~50,000 papers
+	IndexHNSW  IndexKind = "hnsw"  // approximate: for large corpora
+)
+
+// Config tunes the service. The zero value is the tuned default.
+type Config struct {
+	Phrases embed.PhraseConfig
+	TFIDF   embed.TFIDFConfig
+	LSA     embed.LSAConfig
+	Weights Weights
+	// Index picks the candidate index (default exact).
+	Index IndexKind
+	HNSW  vectorindex.HNSWConfig
+	// Candidates is how many papers the index proposes for exact
+	// re-scoring (default 400).
+	Candidates int
+	// MaxK bounds k in every query (default 100).
+	MaxK int
+}
+
+// Defaults for Config.
+const (
+	DefaultK          = 10
+	DefaultMaxK       = 100
+	DefaultCandidates = 400
+)
+
+func (c Config) withDefaults() Config {
+	if c.Index == "" {
+		c.Index = IndexExact
+	}
+	if c.Candidates <= 0 {
+		c.Candidates = DefaultCandidates
+	}
+	if c.MaxK <= 0 {
+		c.MaxK = DefaultMaxK
+	}
+	c.Weights = c.Weights.withDefaults()
+	return c
+}
+
+// Service answers related-paper questions over one corpus. It is built once
+// by [New] and is safe for concurrent use.
+type Service struct {
+	cfg     Config
+	corpus  *models.Corpus
+	papers  []models.Paper // corpus papers with recovered keyphrases
+	phrases *embed.Phrases
+	lex     *embed.TFIDF
+	lsa     *embed.LSA
+	index   Index
+	docs    []docVectors
+	stats   BuildStats
+}
+
+// docVectors is everything scored about one paper.
+type docVectors struct {
+	lex     embed.Sparse
+	dense   []float32
+	phrases []uint32 // phrase features of the paper's own keyphrases, sorted
+	authors []string // normalised author keys, sorted
+}
+
+// BuildStats says what building the service took.
+type BuildStats struct {
+	Papers   int           `json:"papers"`
+	Features int           `json:"features"`
+	Phrases  int           `json:"phrases"`
+	Dims     int           `json:"dims"`
+	Index    IndexKind     `json:"index"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// New builds the service over a corpus: it recovers keyphrases from the
+// keyphrase lines, fits the TF-IDF and LSA models and fills the index.
+func New(ctx context.Context, corpus *models.Corpus, cfg Config) (*Service, error) {
+	start := time.Now()
+	cfg = cfg.withDefaults()
+	if corpus.Len() == 0 {
+		return nil, fmt.Errorf("build: %w", embed.ErrEmptyCorpus)
+	}
+	s := &Service{cfg: cfg, corpus: corpus}
+
+	// Keyphrases: segment undelimited lines with phrases learned corpus-wide.
+	var lines []string
+	for _, p := range corpus.Papers() {
+		if p.KeywordLine != "" {
+			lines = append(lines, p.KeywordLine)
+		}
+	}
+	s.phrases = embed.LearnPhrases(lines, cfg.Phrases)
+	s.papers = slices.Clone(corpus.Papers())
+	for i, p := range s.papers {
+		if len(p.Keywords) == 0 && p.KeywordLine != "" {
+			s.papers[i].Keywords = s.phrases.Segment(p.KeywordLine)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	docs := make([]embed.Document, len(s.papers))
+	for i, p := range s.papers {
+		docs[i] = document(p)
+	}
+	var lexVecs []embed.Sparse
+	s.lex, lexVecs = embed.FitTFIDF(docs, cfg.TFIDF)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	lsa, dense, err := embed.FitLSA(lexVecs, s.lex.Len(), cfg.LSA)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	s.lsa = lsa
+
+	switch cfg.Index {
+	case IndexExact:
+		s.index = vectorindex.NewExact(lsa.Dims())
+	case IndexHNSW:
+		s.index = vectorindex.NewHNSW(lsa.Dims(), cfg.HNSW)
+	default:
+		return nil, &InvalidArgumentError{Param: "index", Msg: fmt.Sprintf("unknown index %q: want exact or hnsw", cfg.Index)}
+	}
+	s.docs = make([]docVectors, len(s.papers))
+	for i, p := range s.papers {
+		s.docs[i] = docVectors{
+			lex:     lexVecs[i],
+			dense:   dense[i],
+			phrases: s.lex.PhraseFeatures(p.Keywords),
+			authors: authorKeys(p.Authors),
+		}
+		if err := s.index.Add(uint32(i), dense[i]); err != nil {
+			return nil, fmt.Errorf("build: index paper %s: %w", p.ID, err)
+		}
+	}
+	s.stats = BuildStats{Papers: len(s.papers), Features: s.lex.Len(), Phrases: s.phrases.Len(),
+		Dims: lsa.Dims(), Index: cfg.Index, Duration: time.Since(start)}
+	return s, nil
+}
+
+// document returns a paper's text fields for the text models.
+func document(p models.Paper) embed.Document {
+	return embed.Document{Title: p.Title, Abstract: p.Abstract, Keywords: p.Keywords}
+}
+
+// authorKeys normalises names to "lastname initial" so that "J. Halverson"
+// and "James Halverson" match.
+func authorKeys(names []string) []string {
+	var out []string
+	for _, n := range names {
+		f := strings.Fields(strings.ToLower(embed.Normalize(n)))
+		if len(f) == 0 {
+			continue
+		}
+		key := f[len(f)-1]
+		if len(f) > 1 {
+			key += " " + f[0][:1]
+		}
+		out = append(out, key)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Stats returns what building the service took.
+func (s *Service) Stats() BuildStats { return s.stats }
+
+// Len returns the number of papers.
+func (s *Service) Len() int { return len(s.papers) }
+
+// Paper returns a paper by ID, keyphrases recovered, or an error wrapping
+// [models.ErrNotFound].
+func (s *Service) Paper(id string) (models.Paper, error) {
+	i, ok := s.corpus.Index(id)
+	if !ok {
+		return models.Paper{}, fmt.Errorf("%w: %q", models.ErrNotFound, id)
+	}
+	return s.papers[i], nil
+}
+
+// Papers returns one page of the papers that pass the filter, in corpus
+// order, and how many pass in all.
+func (s *Service) Papers(f Filter, offset, limit int) ([]models.Paper, int, error) {
+	if offset < 0 {
+		return nil, 0, &InvalidArgumentError{Param: "offset", Msg: "must be >= 0"}
+	}
+	if limit < 1 || limit > s.cfg.MaxK*10 {
+		return nil, 0, &InvalidArgumentError{Param: "limit", Msg: fmt.Sprintf("must be between 1 and %d", s.cfg.MaxK*10)}
+	}
+	accept, err := s.acceptFunc(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	var page []models.Paper
+	total := 0
+	for i, p := range s.papers {
+		if !accept(uint32(i)) {
+			continue
+		}
+		if total >= offset && len(page) < limit {
+			page = append(page, p)
+		}
+		total++
+	}
+	return page, total, nil
+}
+
+// Corpus returns the corpus the service was built on.
+func (s *Service) Corpus() *models.Corpus { return s.corpus }
+
+// RelatedIDs returns the IDs of the k papers most related to id, best
+// first: the shape package eval scores.
+func (s *Service) RelatedIDs(ctx context.Context, id string, k int) ([]string, error) {
+	items, err := s.Related(ctx, id, Options{K: k})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.Paper.ID
+	}
+	return ids, nil
+}
+
+// AllPapers returns every paper in corpus order, keyphrases recovered. The
+// slice is shared: read only.
+func (s *Service) AllPapers() []models.Paper { return s.papers }
+
+// MaxK returns the largest k a query may ask for.
+func (s *Service) MaxK() int { return s.cfg.MaxK }
