@@ -259,6 +259,23 @@ func (s *Service) RelatedIDs(ctx context.Context, id string, k int) ([]string, e
 	return ids, nil
 }
 
+// Vectors returns every paper's dense unit vector (LSA), in corpus order.
+// The slices are shared: read only.
+func (s *Service) Vectors() [][]float32 {
+	out := make([][]float32, len(s.docs))
+	for i := range s.docs {
+		out[i] = s.docs[i].dense
+	}
+	return out
+}
+
+// Similarity returns the fused score of paper j as related to paper i, in
+// [0, 1]: what Related ranks by. It is close to symmetric but not exactly.
+func (s *Service) Similarity(i, j int) float64 {
+	q := s.paperQuery(i)
+	return s.score(&q, j)
+}
+
 // AllPapers returns every paper in corpus order, keyphrases recovered. The
 // slice is shared: read only.
 func (s *Service) AllPapers() []models.Paper { return s.papers }
