@@ -3,6 +3,7 @@ package embed
 import (
 	"math"
 	"strings"
+	"unicode"
 )
 
 // PhraseConfig tunes keyphrase recovery. Zero values mean the defaults.
@@ -155,6 +156,31 @@ func (ph *Phrases) Len() int { return len(ph.phrase) }
 
 // IsPhrase reports whether a lower-case multi-word string is a learned phrase.
 func (ph *Phrases) IsPhrase(s string) bool { return ph.phrase[s] }
+
+// Find returns the learned multi-word phrases that occur in running text,
+// longest first where they overlap, in order of occurrence. Matching is on
+// lower-cased words with punctuation removed.
+func (ph *Phrases) Find(text string) []string {
+	w := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-'
+	})
+	var out []string
+	for i := 0; i < len(w); {
+		n := min(ph.cfg.MaxWords, len(w)-i)
+		for ; n >= 2; n-- {
+			if ph.phrase[strings.Join(w[i:i+n], " ")] {
+				break
+			}
+		}
+		if n >= 2 {
+			out = append(out, strings.Join(w[i:i+n], " "))
+			i += n
+		} else {
+			i++
+		}
+	}
+	return out
+}
 
 // Segment splits a keyphrase line into phrases, lower-cased, in order.
 func (ph *Phrases) Segment(line string) []string {

@@ -21,12 +21,9 @@ type TFIDFConfig struct {
 	TitleWeight    float64 // default 1
 	AbstractWeight float64 // default 1
 	KeywordWeight  float64 // default 1: words of the keyphrases
-	// PhraseWeight scales whole-keyphrase features ("#equivari neural network")
-	// from the keyword field (default 1).
+	// PhraseWeight scales whole-keyphrase features ("#equivariant neural
+	// network"), one per keyphrase of the keyword field (default 1).
 	PhraseWeight float64
-	// TextPhraseWeight scales keyphrase features found in the title and
-	// abstract, where the same phrase appears in running text (default 0.5).
-	TextPhraseWeight float64
 	// BigramWeight scales adjacent-word features within a field (default 0.5).
 	BigramWeight float64
 	// MinDF drops features found in fewer documents (default 1 for words,
@@ -55,7 +52,6 @@ func (c TFIDFConfig) withDefaults() TFIDFConfig {
 	def(&c.AbstractWeight, 1)
 	def(&c.KeywordWeight, 1)
 	def(&c.PhraseWeight, 1)
-	def(&c.TextPhraseWeight, 0.5)
 	def(&c.BigramWeight, 0.5)
 	def(&c.K1, 1.2)
 	def(&c.B, 0.75)
@@ -87,10 +83,9 @@ type TFIDF struct {
 	display []string // human-readable feature, by index
 	kind    []FeatureKind
 	idf     []float64
+	df      []int32
 	docs    int
 	avgLen  float64
-	// phraseMax is the longest keyphrase in words, for matching in text.
-	phraseMax int
 }
 
 // fieldCounts are the feature counts of one field of one document, with the
@@ -111,23 +106,13 @@ func newFieldCounts(weight float64) fieldCounts {
 func FitTFIDF(docs []Document, cfg TFIDFConfig) (*TFIDF, []Sparse) {
 	cfg = cfg.withDefaults()
 	m := &TFIDF{cfg: cfg, index: map[string]uint32{}, docs: len(docs)}
-	// Pass 1: the keyphrase vocabulary, so that phrases can be found in text.
-	phrases := map[string]bool{}
-	for _, d := range docs {
-		for _, k := range d.Keywords {
-			if key, n := phraseKey(k); n > 1 {
-				phrases[key] = true
-				m.phraseMax = max(m.phraseMax, n)
-			}
-		}
-	}
-	// Pass 2: counts per document and document frequencies.
+	// Counts per document and document frequencies.
 	fields := make([][]fieldCounts, len(docs))
 	df := map[string]int{}
 	surfaces := map[string]map[string]int{}
 	totalLen := 0.0
 	for i, d := range docs {
-		fields[i] = m.analyze(d, phrases)
+		fields[i] = m.analyze(d)
 		seen := map[string]bool{}
 		for _, f := range fields[i] {
 			for key, c := range f.counts {
@@ -162,11 +147,13 @@ func FitTFIDF(docs []Document, cfg TFIDFConfig) (*TFIDF, []Sparse) {
 	m.display = make([]string, len(keys))
 	m.kind = make([]FeatureKind, len(keys))
 	m.idf = make([]float64, len(keys))
+	m.df = make([]int32, len(keys))
 	n := float64(len(docs))
 	for i, key := range keys {
 		m.index[key] = uint32(i)
 		m.kind[i] = featureKind(key)
 		m.display[i] = mostCommon(surfaces[key])
+		m.df[i] = int32(df[key])
 		d := float64(df[key])
 		if cfg.BM25 {
 			m.idf[i] = math.Log(1 + (n-d+0.5)/(d+0.5))
@@ -184,11 +171,7 @@ func FitTFIDF(docs []Document, cfg TFIDFConfig) (*TFIDF, []Sparse) {
 // Transform returns the unit vector of a document under the fitted model;
 // features the model does not know are dropped.
 func (m *TFIDF) Transform(d Document) Sparse {
-	phrases := func(key string) bool {
-		i, ok := m.index["#"+key]
-		return ok && m.kind[i] == Phrase
-	}
-	return m.weigh(m.analyzeWith(d, phrases))
+	return m.weigh(m.analyze(d))
 }
 
 // PhraseFeatures returns the phrase features of whole keyphrases, sorted,
@@ -215,16 +198,43 @@ func (m *TFIDF) Docs() int { return m.docs }
 // Feature returns a feature's readable form ("neural networks") and kind.
 func (m *TFIDF) Feature(i uint32) (string, FeatureKind) { return m.display[i], m.kind[i] }
 
+// DF returns how many documents of the fitted corpus hold a feature.
+func (m *TFIDF) DF(i uint32) int { return int(m.df[i]) }
+
+// SharedNorm returns the norm of the part of v made of features that at
+// least two fitted documents hold. A feature of one document can never be
+// shared with another, so dividing a document-to-document dot product by
+// both shared norms measures the overlap without that dilution.
+func (m *TFIDF) SharedNorm(v Sparse) float64 {
+	var sum float64
+	for j, i := range v.Idx {
+		if int(i) < len(m.df) && m.df[i] >= 2 {
+			sum += float64(v.Val[j]) * float64(v.Val[j])
+		}
+	}
+	return math.Sqrt(sum)
+}
+
+// Shared returns the unit vector of v's shareable part: the features at
+// least two fitted documents hold.
+func (m *TFIDF) Shared(v Sparse) Sparse {
+	var out Sparse
+	for j, i := range v.Idx {
+		if int(i) < len(m.df) && m.df[i] >= 2 {
+			out.Idx = append(out.Idx, i)
+			out.Val = append(out.Val, v.Val[j])
+		}
+	}
+	out.Normalize()
+	return out
+}
+
 // IDF returns a feature's inverse document frequency.
 func (m *TFIDF) IDF(i uint32) float64 { return m.idf[i] }
 
-func (m *TFIDF) analyze(d Document, phrases map[string]bool) []fieldCounts {
-	return m.analyzeWith(d, func(key string) bool { return phrases[key] })
-}
-
-// analyzeWith counts the features of each field. isPhrase tells whether a
-// stem sequence is a known keyphrase.
-func (m *TFIDF) analyzeWith(d Document, isPhrase func(string) bool) []fieldCounts {
+// analyze counts the features of each field: words and bigrams of the
+// title and abstract; words, bigrams and whole phrases of the keyphrases.
+func (m *TFIDF) analyze(d Document) []fieldCounts {
 	cfg := m.cfg
 	text := func(s string, w float64) fieldCounts {
 		f := newFieldCounts(w)
@@ -233,18 +243,6 @@ func (m *TFIDF) analyzeWith(d Document, isPhrase func(string) bool) []fieldCount
 			f.add(t.Term, t.Word, 1)
 			if cfg.BigramWeight > 0 && i > 0 && !t.Break {
 				f.add(toks[i-1].Term+" "+t.Term, toks[i-1].Word+" "+t.Word, cfg.BigramWeight)
-			}
-			if cfg.TextPhraseWeight == 0 {
-				continue
-			}
-			// Known keyphrases ending at this token.
-			key, surface := t.Term, t.Word
-			for j := i - 1; j >= 0 && i-j < m.phraseMax && !toks[j+1].Break; j-- {
-				key = toks[j].Term + " " + key
-				surface = toks[j].Word + " " + surface
-				if isPhrase(key) {
-					f.add("#"+key, surface, cfg.TextPhraseWeight)
-				}
 			}
 		}
 		return f
@@ -297,21 +295,24 @@ func (m *TFIDF) weigh(fields []fieldCounts) Sparse {
 			w[i] = m.idf[i] * t * (m.cfg.K1 + 1) / (t + norm)
 		}
 	} else {
+		// As in BM25F, field-weighted counts are summed before the
+		// sublinear saturation, so a word in the title, the abstract and
+		// the keyphrases is not counted as three independent hits.
+		tf := map[uint32]float64{}
+		mult := map[uint32]float64{}
 		for _, f := range fields {
 			for key, c := range f.counts {
-				i, ok := m.index[key]
-				if !ok {
-					continue
+				if i, ok := m.index[key]; ok {
+					tf[i] += f.weight * c
+					mult[i] = f.mult[key]
 				}
-				tf := c
-				if !m.cfg.LinearTF {
-					tf = 1 + math.Log(c)
-				}
-				w[i] += f.weight * f.mult[key] * tf
 			}
 		}
-		for i := range w {
-			w[i] *= m.idf[i]
+		for i, t := range tf {
+			if !m.cfg.LinearTF && t > 1 {
+				t = 1 + math.Log(t)
+			}
+			w[i] = mult[i] * t * m.idf[i]
 		}
 	}
 	s := sparseFromMap(w)

