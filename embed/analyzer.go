@@ -9,7 +9,6 @@ package embed
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"unicode"
@@ -33,14 +32,22 @@ type Token struct {
 	Break bool
 }
 
-var (
-	// citeCommand matches LaTeX commands whose argument is a key, not text.
-	citeCommand = regexp.MustCompile(`\\(?:cite[a-z]*|ref|eqref|label|url|autoref|cref|Cref)\*?(?:\[[^\]]*\])*\{[^}]*\}`)
-	// greekCommand matches \alpha ... \Omega (also \varepsilon etc.) not followed by a letter.
-	greekCommand = regexp.MustCompile(`\\(?:var)?(alpha|beta|gamma|delta|epsilon|zeta|eta|theta|iota|kappa|lambda|mu|nu|xi|omicron|pi|rho|sigma|tau|upsilon|phi|chi|psi|omega|Alpha|Beta|Gamma|Delta|Epsilon|Zeta|Eta|Theta|Iota|Kappa|Lambda|Mu|Nu|Xi|Omicron|Pi|Rho|Sigma|Tau|Upsilon|Phi|Chi|Psi|Omega)([^A-Za-z]|$)`)
-	// otherCommand matches any other LaTeX command name; its arguments stay as text.
-	otherCommand = regexp.MustCompile(`\\[A-Za-z]+\*?`)
-)
+// citeCommands are LaTeX commands whose argument is a key, not text.
+var citeCommands = map[string]bool{"cite": true, "citet": true, "citep": true, "citealt": true, "citealp": true,
+	"citeauthor": true, "citeyear": true, "ref": true, "eqref": true, "label": true, "url": true,
+	"autoref": true, "cref": true, "Cref": true}
+
+// greekCommands spells \alpha ... \Omega and their \var forms.
+var greekCommands = func() map[string]string {
+	m := map[string]string{}
+	for _, name := range strings.Fields(`alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi
+		omicron pi rho sigma tau upsilon phi chi psi omega`) {
+		m[name] = name
+		m["var"+name] = name
+		m[strings.ToUpper(name[:1])+name[1:]] = name
+	}
+	return m
+}()
 
 // greekNames spells Greek letters, so "ΛCDM", "$\Lambda$CDM" and "LambdaCDM"
 // give the same term.
@@ -168,12 +175,7 @@ func (s Stemmer) Analyze(text string) []Token {
 // folding and lower case. Words are left unsplit.
 func Normalize(text string) string {
 	if strings.ContainsRune(text, '\\') {
-		text = citeCommand.ReplaceAllString(text, " ")
-		text = greekCommand.ReplaceAllStringFunc(text, func(m string) string {
-			sub := greekCommand.FindStringSubmatch(m)
-			return strings.ToLower(sub[1]) + sub[2]
-		})
-		text = otherCommand.ReplaceAllString(text, " ")
+		text = unlatex(text)
 	}
 	text = strings.Map(func(r rune) rune {
 		switch r {
@@ -194,7 +196,7 @@ func Normalize(text string) string {
 	var b strings.Builder
 	b.Grow(len(text))
 	for _, r := range text {
-		if s, ok := greekNames[unicode.ToLower(r)]; ok {
+		if s, greek := greekNames[unicode.ToLower(r)]; greek {
 			b.WriteString(s)
 		} else if s, ok := foldSpecial[unicode.ToLower(r)]; ok {
 			b.WriteString(s)
@@ -209,6 +211,71 @@ func Normalize(text string) string {
 	return folded
 }
 
+// unlatex rewrites LaTeX commands: citation-like commands and their
+// arguments are dropped, Greek letters spelled out ("$\Lambda$CDM" →
+// "$lambda$CDM", and "\alpha\beta" → "alphabeta"), other commands become a
+// space while their braced arguments stay as text ("\emph{dark matter}").
+func unlatex(text string) string {
+	var b strings.Builder
+	b.Grow(len(text))
+	for i := 0; i < len(text); {
+		if text[i] != '\\' {
+			b.WriteByte(text[i])
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(text) && isASCIILetter(text[j]) {
+			j++
+		}
+		name := text[i+1 : j]
+		if name == "" {
+			// An escaped symbol (\%, \&, \\): a separator.
+			b.WriteByte(' ')
+			i = min(j+1, len(text))
+			continue
+		}
+		if j < len(text) && text[j] == '*' {
+			j++
+		}
+		switch g, greek := greekCommands[name]; {
+		case citeCommands[name]:
+			j = skipLaTeXArgs(text, j)
+			b.WriteByte(' ')
+		case greek:
+			// A run of Greek letters is one symbol ("\mu\nu" → "munu",
+			// as "μν"): spelled apart they would be common words that
+			// index symbols share by accident.
+			b.WriteString(g)
+		default:
+			b.WriteByte(' ')
+		}
+		i = j
+	}
+	return b.String()
+}
+
+// skipLaTeXArgs skips optional [..] arguments and one {..} argument from j.
+func skipLaTeXArgs(text string, j int) int {
+	for j < len(text) && text[j] == '[' {
+		k := strings.IndexByte(text[j:], ']')
+		if k < 0 {
+			return len(text)
+		}
+		j += k + 1
+	}
+	if j < len(text) && text[j] == '{' {
+		k := strings.IndexByte(text[j:], '}')
+		if k < 0 {
+			return len(text)
+		}
+		j += k + 1
+	}
+	return j
+}
+
+func isASCIILetter(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
+
 // accentFolder removes combining marks after canonical decomposition. A
 // transform.Chain is stateful, so each call gets its own.
 func accentFolder() transform.Transformer {
@@ -218,7 +285,7 @@ func accentFolder() transform.Transformer {
 // isContentWord keeps words of two or more characters that are not stop
 // words and not pure numbers.
 func isContentWord(w string) bool {
-	if len(w) < 2 || stopWords[w] {
+	if utf8.RuneCountInString(w) < 2 || stopWords[w] {
 		return false
 	}
 	for _, r := range w {

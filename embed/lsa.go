@@ -70,23 +70,24 @@ func FitLSA(docs []Sparse, terms int, cfg LSAConfig) (*LSA, [][]float32, error) 
 	k := min(cfg.Dims, n, terms)
 	l := min(k+cfg.Oversample, n, terms)
 
-	// Y = A Ω, Ω a terms×l Rademacher matrix drawn from hashed seeds: no
-	// terms×l matrix is stored.
-	y := mulSparseSigns(docs, l, cfg.Seed)
+	// Y = A Ω, Ω a terms×l Rademacher matrix drawn from hashed seeds and
+	// stored as bits.
+	y := mulSparseSigns(docs, terms, l, cfg.Seed)
+	cols := transpose(docs, terms)
 	q, err := orthonormal(y)
 	if err != nil {
 		return nil, nil, err
 	}
 	var z *mat.Dense
 	for range cfg.PowerIters {
-		z = mulSparseT(docs, q, terms, l)
+		z = mulSparseT(cols, q, l)
 		if q, err = orthonormal(mulSparse(docs, z, l)); err != nil {
 			return nil, nil, err
 		}
 	}
 	// B = QᵀA = Zᵀ. B Bᵀ = Qᵀ(A Z) = W Λ Wᵀ, so A ≈ Q W Σ Vᵀ with Σ = √Λ and
 	// V = Bᵀ W Σ⁻¹ = Z W Σ⁻¹.
-	z = mulSparseT(docs, q, terms, l)
+	z = mulSparseT(cols, q, l)
 	az := mulSparse(docs, z, l)
 	var bbt mat.Dense
 	bbt.Mul(q.T(), az)
@@ -180,26 +181,35 @@ func (m *LSA) project(xz []float64) []float32 {
 
 // mulSparseSigns returns A·Ω for sparse rows A and a terms×l matrix Ω of
 // ±1 entries, each drawn from a hash of (seed, term, column).
-func mulSparseSigns(rows []Sparse, l int, seed uint64) *mat.Dense {
-	y := mat.NewDense(len(rows), l, nil)
+func mulSparseSigns(rows []Sparse, terms, l int, seed uint64) *mat.Dense {
 	words := (l + 63) / 64
-	bits := make([]uint64, words)
-	for i, r := range rows {
-		out := y.RawRowView(i)
-		for j, t := range r.Idx {
-			for w := range bits {
-				bits[w] = splitmix64(seed ^ (uint64(t)*uint64(words) + uint64(w) + 1))
-			}
-			v := float64(r.Val[j])
-			for c := range out {
-				if bits[c/64]>>(c%64)&1 == 1 {
-					out[c] += v
-				} else {
-					out[c] -= v
+	bits := make([]uint64, terms*words)
+	for t := range terms {
+		for w := range words {
+			bits[t*words+w] = splitmix64(seed ^ (uint64(t)*uint64(words) + uint64(w) + 1))
+		}
+	}
+	y := mat.NewDense(len(rows), l, nil)
+	inRows(len(rows), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r := rows[i]
+			out := y.RawRowView(i)
+			for j, t := range r.Idx {
+				if int(t) >= terms {
+					continue
+				}
+				b := bits[int(t)*words : int(t+1)*words]
+				v := float64(r.Val[j])
+				for c := range out {
+					if b[c/64]>>(c%64)&1 == 1 {
+						out[c] += v
+					} else {
+						out[c] -= v
+					}
 				}
 			}
 		}
-	}
+	})
 	return y
 }
 
@@ -219,6 +229,9 @@ func mulSparse(rows []Sparse, x *mat.Dense, l int) *mat.Dense {
 		for i, r := range rows {
 			out := y.RawRowView(i)[lo:hi]
 			for j, t := range r.Idx {
+				if int(t) >= raw.Rows {
+					continue
+				}
 				v := float64(r.Val[j])
 				xr := raw.Data[int(t)*raw.Stride+lo : int(t)*raw.Stride+hi]
 				for c, xv := range xr {
@@ -230,23 +243,56 @@ func mulSparse(rows []Sparse, x *mat.Dense, l int) *mat.Dense {
 	return y
 }
 
-// mulSparseT returns Aᵀ·Q for sparse rows A (n×terms) and dense Q (n×l).
-func mulSparseT(rows []Sparse, q *mat.Dense, terms, l int) *mat.Dense {
-	z := mat.NewDense(terms, l, nil)
+// column is one column of a sparse matrix: the rows holding a feature.
+type column struct {
+	rows []int32
+	vals []float32
+}
+
+// transpose returns the columns of sparse rows over terms features.
+func transpose(rows []Sparse, terms int) []column {
+	cols := make([]column, terms)
+	for i, r := range rows {
+		for j, t := range r.Idx {
+			if int(t) < terms {
+				cols[t].rows = append(cols[t].rows, int32(i))
+				cols[t].vals = append(cols[t].vals, r.Val[j])
+			}
+		}
+	}
+	return cols
+}
+
+// mulSparseT returns Aᵀ·Q for A given by its columns and dense Q (n×l):
+// each output row is written once and the reads fall in Q, which is small.
+func mulSparseT(cols []column, q *mat.Dense, l int) *mat.Dense {
+	z := mat.NewDense(len(cols), l, nil)
 	raw := z.RawMatrix()
-	inColumns(l, func(lo, hi int) {
-		for i, r := range rows {
-			qr := q.RawRowView(i)[lo:hi]
-			for j, t := range r.Idx {
-				v := float64(r.Val[j])
-				out := raw.Data[int(t)*raw.Stride+lo : int(t)*raw.Stride+hi]
-				for c, qv := range qr {
+	inRows(len(cols), func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			out := raw.Data[t*raw.Stride : t*raw.Stride+l]
+			col := cols[t]
+			for j, i := range col.rows {
+				v := float64(col.vals[j])
+				for c, qv := range q.RawRowView(int(i)) {
 					out[c] += v * qv
 				}
 			}
 		}
 	})
 	return z
+}
+
+// inRows runs f over disjoint row blocks [lo, hi) of [0, n) on up to
+// GOMAXPROCS goroutines.
+func inRows(n int, f func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*n/workers, (w+1)*n/workers
+		wg.Go(func() { f(lo, hi) })
+	}
+	wg.Wait()
 }
 
 // inColumns runs f over disjoint column blocks [lo, hi) of [0, l) on up to

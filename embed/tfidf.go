@@ -180,7 +180,7 @@ func (m *TFIDF) PhraseFeatures(keywords []string) []uint32 {
 	var out []uint32
 	for _, k := range keywords {
 		if key, n := phraseKey(k); n > 1 {
-			if i, ok := m.index["#"+key]; ok {
+			if i, ok := m.index[phrasePrefix+key]; ok {
 				out = append(out, i)
 			}
 		}
@@ -258,7 +258,7 @@ func (m *TFIDF) analyze(d Document) []fieldCounts {
 			}
 		}
 		if key, n := phraseKey(k); n > 1 && cfg.PhraseWeight > 0 {
-			kw.add("#"+key, strings.ToLower(strings.TrimSpace(k)), cfg.PhraseWeight)
+			kw.add(phrasePrefix+key, strings.ToLower(strings.TrimSpace(k)), cfg.PhraseWeight)
 		}
 	}
 	return append(out, kw)
@@ -320,6 +320,10 @@ func (m *TFIDF) weigh(fields []fieldCounts) Sparse {
 	return s
 }
 
+// phrasePrefix marks phrase feature keys; no analyzer emits a control
+// character, so it cannot clash with a word or a WordPiece piece ("##ing").
+const phrasePrefix = "\x01"
+
 // phraseKey returns a keyphrase's stem sequence and its length in stems.
 func phraseKey(phrase string) (string, int) {
 	toks := Analyze(phrase)
@@ -332,7 +336,7 @@ func phraseKey(phrase string) (string, int) {
 
 func featureKind(key string) FeatureKind {
 	switch {
-	case strings.HasPrefix(key, "#"):
+	case strings.HasPrefix(key, phrasePrefix):
 		return Phrase
 	case strings.Contains(key, " "):
 		return Bigram

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sugarme/tokenizer"
 	"github.com/sugarme/tokenizer/model"
@@ -24,7 +26,7 @@ var bertVocab []byte
 
 // WordPiece splits text into bert-base-uncased subword tokens with
 // github.com/sugarme/tokenizer: rare and compound words share pieces
-// ("magnetohydrodynamics" → "magnet", "##oh", "##ydro", "##dyna", "##mics"),
+// ("magnetohydrodynamics" → "magnet", "##oh", "##yd", "##rod", "##yna", "##mics"),
 // which catches morphology that a stemmer misses. Safe for concurrent use.
 type WordPiece struct {
 	tk *tokenizer.Tokenizer
@@ -57,20 +59,45 @@ func NewWordPiece() (*WordPiece, error) {
 		}
 		wp := wordpiece.NewWordPieceBuilder().Vocab(&vocab).UnkToken("[UNK]").Build()
 		tk := tokenizer.NewTokenizer(wp)
-		tk.WithNormalizer(normalizer.NewBertNormalizer(true, true, true, false))
+		// cleanText is off: the library's cleaning mis-tracks offsets and
+		// panics on some inputs; Tokens cleans the text itself.
+		tk.WithNormalizer(normalizer.NewBertNormalizer(false, true, true, false))
 		tk.WithPreTokenizer(pretokenizer.NewBertPreTokenizer())
 		wordPiece = &WordPiece{tk: tk}
 	})
 	return wordPiece, wordPieceErr
 }
 
-// Tokens returns the subword tokens of text, after Normalize.
-func (w *WordPiece) Tokens(text string) ([]string, error) {
-	en, err := w.tk.EncodeSingle(Normalize(text), false)
+// Tokens returns the subword tokens of text, after Normalize. Control and
+// format characters (a zero-width space, a soft hyphen), U+FFFD and invalid
+// UTF-8 are removed first: sugarme/tokenizer v0.3.0's own cleaning panics on
+// some of them. A panic inside the library is returned as an error.
+func (w *WordPiece) Tokens(text string) (toks []string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			toks, err = nil, fmt.Errorf("wordpiece: tokenizer panicked: %v", r)
+		}
+	}()
+	en, err := w.tk.EncodeSingle(cleanForWordPiece(Normalize(text)), false)
 	if err != nil {
 		return nil, fmt.Errorf("wordpiece: %w", err)
 	}
 	return en.Tokens, nil
+}
+
+// cleanForWordPiece does what BERT's cleanText does, safely: white space
+// control characters become spaces; other control and format characters,
+// U+FFFD and invalid bytes are dropped.
+func cleanForWordPiece(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return ' '
+		case r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf):
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 }
 
 // Analyze is an analyzer for [TFIDFConfig.Analyzer]: subword tokens, without

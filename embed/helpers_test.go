@@ -1,0 +1,135 @@
+package embed
+
+import (
+	"bytes"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/paperrec/paperrec/data"
+	"github.com/paperrec/paperrec/models"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+// bundled is the bundled listing, parsed once.
+var bundled = sync.OnceValues(func() ([]models.Paper, error) {
+	res, err := models.ParseListing(bytes.NewReader(data.Listing), data.ListingName, models.ParseOptions{})
+	return res.Papers, err
+})
+
+// bundledPapers returns the papers of the bundled listing.
+func bundledPapers(tb testing.TB) []models.Paper {
+	tb.Helper()
+	papers, err := bundled()
+	if err != nil {
+		tb.Fatalf("parse bundled listing: %v", err)
+	}
+	if len(papers) < 500 {
+		tb.Fatalf("bundled listing has %d papers, want 574", len(papers))
+	}
+	return papers
+}
+
+// bundledLines returns the non-empty keyphrase lines of the bundled listing, in order.
+func bundledLines(tb testing.TB) []string {
+	tb.Helper()
+	var lines []string
+	for _, p := range bundledPapers(tb) {
+		if p.KeywordLine != "" {
+			lines = append(lines, p.KeywordLine)
+		}
+	}
+	return lines
+}
+
+// bundledPhrases is LearnPhrases over the bundled lines with the default
+// configuration, learned once.
+var bundledPhrases = sync.OnceValue(func() *Phrases {
+	papers, err := bundled()
+	if err != nil {
+		return nil
+	}
+	var lines []string
+	for _, p := range papers {
+		if p.KeywordLine != "" {
+			lines = append(lines, p.KeywordLine)
+		}
+	}
+	return LearnPhrases(lines, PhraseConfig{})
+})
+
+// bundledDocs returns the bundled papers as documents, keyphrase lines
+// segmented with the phrases learned from the corpus (as recommend does).
+func bundledDocs(tb testing.TB) []Document {
+	tb.Helper()
+	papers := bundledPapers(tb)
+	ph := bundledPhrases()
+	docs := make([]Document, len(papers))
+	for i, p := range papers {
+		docs[i] = Document{Title: p.Title, Abstract: p.Abstract, Keywords: ph.Segment(p.KeywordLine)}
+	}
+	return docs
+}
+
+// approx compares floats within an absolute tolerance.
+func approx(tol float64) cmp.Option {
+	return cmp.Comparer(func(a, b float64) bool { return math.Abs(a-b) <= tol })
+}
+
+// approx32 compares float32s within an absolute tolerance.
+func approx32(tol float64) cmp.Option {
+	return cmp.Comparer(func(a, b float32) bool { return math.Abs(float64(a)-float64(b)) <= tol })
+}
+
+// norm32 returns the Euclidean norm of a dense vector.
+func norm32(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return math.Sqrt(s)
+}
+
+// terms returns the Term of each token.
+func terms(toks []Token) []string {
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = t.Term
+	}
+	return out
+}
+
+// bug skips a test that documents a known bug of the package, with "BUG: "
+// and the description; set EMBED_BUGS=1 to run such tests and watch them fail.
+func bug(t *testing.T, desc string) {
+	t.Helper()
+	if os.Getenv("EMBED_BUGS") == "" {
+		t.Skip("BUG: " + desc)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
