@@ -95,6 +95,9 @@ func addQueryFlags(cmd *cobra.Command, f *queryFlags) {
 }
 
 func (f queryFlags) options() (recommend.Options, error) {
+	if f.k < 1 || f.k > recommend.DefaultMaxK {
+		return recommend.Options{}, usageError{fmt.Errorf("--k %d: must be between 1 and %d", f.k, recommend.DefaultMaxK)}
+	}
 	o := recommend.Options{K: f.k, Diversity: f.diversity}
 	for _, c := range f.category {
 		o.Filter.Categories = append(o.Filter.Categories, categoryOf(c))

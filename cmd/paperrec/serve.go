@@ -47,7 +47,8 @@ func (m *Main) Open(svc *recommend.Service) error {
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	m.done = make(chan error, 1)
-	go func() { m.done <- m.server.Serve(ln) }()
+	srv := m.server
+	go func() { m.done <- srv.Serve(ln) }()
 	return nil
 }
 
@@ -55,13 +56,16 @@ func (m *Main) Open(svc *recommend.Service) error {
 func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
 
 // Close stops accepting requests and waits up to 10 s for those in flight.
+// Closing a closed Main does nothing.
 func (m *Main) Close() error {
 	if m.server == nil {
 		return nil
 	}
+	srv := m.server
+	m.server = nil
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := m.server.Shutdown(ctx)
+	err := srv.Shutdown(ctx)
 	if serr := <-m.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}

@@ -1,0 +1,352 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/paperrec/paperrec/data"
+	"github.com/paperrec/paperrec/models"
+	"github.com/paperrec/paperrec/recommend"
+)
+
+var (
+	srvOnce sync.Once
+	srv     *Server
+	srvErr  error
+)
+
+// server builds the API over the bundled corpus once per test binary.
+func server(t testing.TB) *Server {
+	t.Helper()
+	srvOnce.Do(func() {
+		res, err := models.ParseListing(bytes.NewReader(data.Listing), data.ListingName, models.ParseOptions{})
+		if err != nil {
+			srvErr = err
+			return
+		}
+		c, err := models.NewCorpus(res.Papers)
+		if err != nil {
+			srvErr = err
+			return
+		}
+		svc, err := recommend.New(context.Background(), c, recommend.Config{})
+		if err != nil {
+			srvErr = err
+			return
+		}
+		srv = New(svc, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	})
+	if srvErr != nil {
+		t.Fatal(srvErr)
+	}
+	return srv
+}
+
+const fisherID = "naturalness-and-fisher-information"
+
+func do(t *testing.T, method, target, body string, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, r)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	server(t).Handler().ServeHTTP(w, req)
+	return w
+}
+
+func decode[T any](t *testing.T, w *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decode %q: %v", w.Body.String(), err)
+	}
+	return v
+}
+
+func TestHealthz(t *testing.T) {
+	w := do(t, "GET", "/healthz", "")
+	if w.Code != 200 {
+		t.Fatalf("status %d", w.Code)
+	}
+	got := decode[map[string]any](t, w)
+	if diff := cmp.Diff(map[string]any{"status": "ok", "papers": 574.0}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestListPapers(t *testing.T) {
+	type list struct {
+		Papers []Paper `json:"papers"`
+		Total  int     `json:"total"`
+	}
+	all := decode[list](t, do(t, "GET", "/v1/papers", ""))
+	if all.Total != 574 || len(all.Papers) != defaultLimit {
+		t.Errorf("total %d, page %d", all.Total, len(all.Papers))
+	}
+	if p := all.Papers[0]; p.ID != fisherID || len(p.Keywords) == 0 || len(p.Authors) != 3 || p.Date != "2026-03-02" {
+		t.Errorf("first paper: %+v", p)
+	}
+	astro := decode[list](t, do(t, "GET", "/v1/papers?category=astrophysics&limit=1000&offset=2", ""))
+	if astro.Total != 152 || len(astro.Papers) != 150 {
+		t.Errorf("astrophysics: total %d, page %d; want 152 and 150", astro.Total, len(astro.Papers))
+	}
+	for _, p := range astro.Papers {
+		if p.Category != "Astrophysics" {
+			t.Errorf("%s in %s", p.ID, p.Category)
+		}
+	}
+	two := decode[list](t, do(t, "GET", "/v1/papers?category=Astrophysics,Foundational%20AI&limit=1", ""))
+	if two.Total != 152+202 {
+		t.Errorf("two categories: total %d", two.Total)
+	}
+}
+
+func TestGetPaper(t *testing.T) {
+	w := do(t, "GET", "/v1/papers/"+fisherID, "")
+	if w.Code != 200 {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	p := decode[PaperDetail](t, w)
+	if p.Title != "Naturalness and Fisher Information" || !strings.HasPrefix(p.Abstract, "Fine-tuning and naturalness") {
+		t.Errorf("paper: %+v", p)
+	}
+}
+
+type relatedBody struct {
+	Paper   struct{ ID, Title string } `json:"paper"`
+	Related []Item                     `json:"related"`
+}
+
+func TestRelated(t *testing.T) {
+	w := do(t, "GET", "/v1/papers/"+fisherID+"/related", "")
+	if w.Code != 200 {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	got := decode[relatedBody](t, w)
+	if got.Paper.ID != fisherID || len(got.Related) != 10 {
+		t.Fatalf("paper %q, %d related", got.Paper.ID, len(got.Related))
+	}
+	for i, it := range got.Related {
+		if it.ID == fisherID || it.Score < 0 || it.Score > 1 || (i > 0 && it.Score > got.Related[i-1].Score) {
+			t.Errorf("item %d: %+v", i, it)
+		}
+		if len(it.Why.Terms) == 0 {
+			t.Errorf("item %d has no why terms", i)
+		}
+	}
+	f := decode[relatedBody](t, do(t, "GET", "/v1/papers/"+fisherID+"/related?k=3&category=Astrophysics&from=2022&to=2024-06", ""))
+	if len(f.Related) != 3 {
+		t.Fatalf("filtered: %d items", len(f.Related))
+	}
+	for _, it := range f.Related {
+		if it.Category != "Astrophysics" || it.Date < "2022" || it.Date > "2024-06-30" {
+			t.Errorf("filtered item %+v", it)
+		}
+	}
+}
+
+func TestSearchAndRecommend(t *testing.T) {
+	type results struct {
+		Results []Item `json:"results"`
+	}
+	s := decode[results](t, do(t, "GET", "/v1/search?q="+url.QueryEscape("Naturalness and Fisher Information")+"&k=3", ""))
+	if len(s.Results) != 3 || s.Results[0].ID != fisherID {
+		t.Errorf("search: %+v", s.Results)
+	}
+	empty := decode[results](t, do(t, "GET", "/v1/search?q=zzqx", ""))
+	if empty.Results == nil || len(empty.Results) != 0 {
+		t.Errorf("search for nothing known: %s", `want {"results":[]}`)
+	}
+	w := do(t, "POST", "/v1/recommend", `{"positive":["`+fisherID+`"],"negative":[],"k":4}`, "Content-Type", "application/json")
+	if w.Code != 200 {
+		t.Fatalf("recommend status %d: %s", w.Code, w.Body)
+	}
+	r := decode[results](t, w)
+	if len(r.Results) != 4 || slices.ContainsFunc(r.Results, func(it Item) bool { return it.ID == fisherID }) {
+		t.Errorf("recommend: %+v", r.Results)
+	}
+	if w := do(t, "POST", "/v1/recommend", `{"positive":["`+fisherID+`"]}`); w.Code != 200 || len(decode[results](t, w).Results) != 10 {
+		t.Errorf("recommend default k: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestErrors checks every error the API answers: status, problem details
+// content type and the parameter named.
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name, method, target, body string
+		status                     int
+		param                      string
+	}{
+		{"unknown paper", "GET", "/v1/papers/no-such-paper", "", 404, ""},
+		{"related of unknown paper", "GET", "/v1/papers/no-such-paper/related", "", 404, ""},
+		{"k not an integer", "GET", "/v1/papers/" + fisherID + "/related?k=ten", "", 400, "k"},
+		{"k zero", "GET", "/v1/papers/" + fisherID + "/related?k=0", "", 400, "k"},
+		{"k above max", "GET", "/v1/papers/" + fisherID + "/related?k=101", "", 400, "k"},
+		{"k negative in search", "GET", "/v1/search?q=x&k=-3", "", 400, "k"},
+		{"unknown category", "GET", "/v1/papers/" + fisherID + "/related?category=Biology", "", 400, "category"},
+		{"bad from", "GET", "/v1/papers/" + fisherID + "/related?from=yesterday", "", 400, "from"},
+		{"from after to", "GET", "/v1/papers/" + fisherID + "/related?from=2025&to=2024", "", 400, "from"},
+		{"diversity not a number", "GET", "/v1/papers/" + fisherID + "/related?diversity=lots", "", 400, "diversity"},
+		{"diversity above 1", "GET", "/v1/papers/" + fisherID + "/related?diversity=2", "", 400, "diversity"},
+		{"search without q", "GET", "/v1/search", "", 400, "q"},
+		{"search q too long", "GET", "/v1/search?q=" + strings.Repeat("a", 5000), "", 400, "q"},
+		{"limit zero", "GET", "/v1/papers?limit=0", "", 400, "limit"},
+		{"offset negative", "GET", "/v1/papers?offset=-1", "", 400, "offset"},
+		{"recommend empty body", "POST", "/v1/recommend", "", 400, "body"},
+		{"recommend bad JSON", "POST", "/v1/recommend", `{"positive":`, 400, "body"},
+		{"recommend unknown field", "POST", "/v1/recommend", `{"postive":["x"]}`, 400, "body"},
+		{"recommend ids not strings", "POST", "/v1/recommend", `{"positive":[1]}`, 400, "positive"},
+		{"recommend no positives", "POST", "/v1/recommend", `{"negative":["` + fisherID + `"]}`, 400, "positive"},
+		{"recommend unknown id", "POST", "/v1/recommend", `{"positive":["nope"]}`, 404, ""},
+		{"recommend k too big", "POST", "/v1/recommend", `{"positive":["` + fisherID + `"],"k":1000}`, 400, "k"},
+		{"recommend two values", "POST", "/v1/recommend", `{"positive":["` + fisherID + `"]} {}`, 400, "body"},
+		{"recommend too large", "POST", "/v1/recommend", `{"positive":["` + strings.Repeat("a", maxBodyBytes) + `"]}`, 413, ""},
+		{"unknown route", "GET", "/v2/whatever", "", 404, ""},
+		{"wrong method", "DELETE", "/v1/papers/" + fisherID, "", 405, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := do(t, tt.method, tt.target, tt.body)
+			if w.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			p := decode[Problem](t, w)
+			if p.Status != tt.status || p.Title == "" || p.Detail == "" || p.Type == "" || p.Param != tt.param {
+				t.Errorf("problem %+v, want status %d param %q", p, tt.status, tt.param)
+			}
+		})
+	}
+}
+
+func TestETag(t *testing.T) {
+	w := do(t, "GET", "/v1/papers/"+fisherID+"/related?k=3", "")
+	etag := w.Header().Get("ETag")
+	if etag == "" || !strings.Contains(w.Header().Get("Cache-Control"), "max-age=") {
+		t.Fatalf("ETag %q, Cache-Control %q", etag, w.Header().Get("Cache-Control"))
+	}
+	again := do(t, "GET", "/v1/papers/"+fisherID+"/related?k=3", "", "If-None-Match", etag)
+	if again.Code != http.StatusNotModified || again.Body.Len() != 0 {
+		t.Errorf("If-None-Match: status %d, %d bytes; want 304 and no body", again.Code, again.Body.Len())
+	}
+	other := do(t, "GET", "/v1/papers/"+fisherID+"/related?k=4", "", "If-None-Match", etag)
+	if other.Code != 200 {
+		t.Errorf("a different answer with the old ETag: status %d", other.Code)
+	}
+}
+
+// TestEscapedID serves IDs that need escaping in a path, as JSON Lines
+// corpora may bring (old arXiv IDs hold a slash).
+func TestEscapedID(t *testing.T) {
+	papers := []models.Paper{
+		{ID: "hep-th/9901001", Title: "Old style arXiv id", Abstract: "Strings and branes in anti de Sitter space."},
+		{ID: "2401.00001", Title: "New style", Abstract: "Branes and strings in de Sitter space."},
+	}
+	c, err := models.NewCorpus(papers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := recommend.New(context.Background(), c, recommend.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(svc, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/v1/papers/hep-th%2F9901001/related?k=1", nil))
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"2401.00001"`) {
+		t.Errorf("status %d: %s", w.Code, w.Body)
+	}
+}
+
+// TestOpenAPIListsServedRoutes checks that the OpenAPI document lists
+// exactly the routes the server serves.
+func TestOpenAPIListsServedRoutes(t *testing.T) {
+	w := do(t, "GET", "/openapi.json", "")
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi %q", doc.OpenAPI)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			p := path
+			for strings.Contains(p, "{") {
+				i, j := strings.Index(p, "{"), strings.Index(p, "}")
+				p = p[:i] + ":" + p[i+1:j] + p[j+1:]
+			}
+			documented = append(documented, strings.ToUpper(method)+" "+p)
+		}
+	}
+	slices.Sort(documented)
+	if diff := cmp.Diff(server(t).routes(), documented); diff != "" {
+		t.Errorf("served (-) vs documented (+):\n%s", diff)
+	}
+}
+
+func TestNoPanicOnAnyPath(t *testing.T) {
+	for _, target := range []string{"/v1/papers/%00", "/v1/papers/..%2F..%2Fetc/related", "/v1/search?q=%ff%fe", "/v1/papers/" + strings.Repeat("x", 10000), "/v1/papers?category=%00"} {
+		w := do(t, "GET", target, "")
+		if w.Code >= 500 {
+			t.Errorf("%s: status %d: %s", target, w.Code, w.Body)
+		}
+	}
+}
+
+func FuzzDecodeRecommend(f *testing.F) {
+	f.Add(`{"positive":["a"],"negative":["b"],"k":3}`)
+	f.Add(`{"positive":[1]}`)
+	f.Add(`{"k":"x"}`)
+	f.Add(``)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		req, err := decodeRecommend(strings.NewReader(body))
+		if err != nil {
+			if p := problemFor(err); p.Status != 400 {
+				t.Fatalf("decode error %v maps to %d, want 400", err, p.Status)
+			}
+			return
+		}
+		_ = req
+	})
+}
+
+func FuzzQueryParams(f *testing.F) {
+	f.Add("k=3&category=Astrophysics&from=2020&to=2021-05&diversity=0.5")
+	f.Add("k=-1&from=x")
+	f.Add("category=%00&exclude=a,b,,c")
+	f.Fuzz(func(t *testing.T, query string) {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/v1/papers/"+fisherID+"/related", nil)
+		req.URL.RawQuery = query
+		server(t).Handler().ServeHTTP(w, req)
+		if w.Code != 200 && w.Code != 400 {
+			t.Fatalf("query %q: status %d: %s", query, w.Code, w.Body)
+		}
+	})
+}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/paperrec/paperrec/models"
+	"github.com/paperrec/paperrec/recommend"
+)
+
+const small = "testdata/small.jsonl"
+
+// runCmd runs one command line and returns its exit status and output.
+func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb, func(string) string { return "" })
+	return code, out.String(), errb.String()
+}
+
+func TestRelatedCommand(t *testing.T) {
+	code, out, errs := runCmd(t, "", "related", "p001", "--corpus", small, "-k", "3", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Paper   struct{ ID string } `json:"paper"`
+		Related []itemJSON          `json:"related"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Paper.ID != "p001" || len(got.Related) != 3 || got.Related[0].ID == "p001" {
+		t.Errorf("related: %+v", got)
+	}
+	if !strings.Contains(errs, "engine built") {
+		t.Errorf("stderr does not log the build: %q", errs)
+	}
+	code, out, _ = runCmd(t, "", "related", "p001", "--corpus", small, "-k", "2")
+	if code != 0 || !strings.Contains(out, "Related to: Naturalness and Fisher Information") || !strings.Contains(out, " 2. ") || !strings.Contains(out, "why:") {
+		t.Errorf("readable output:\n%s", out)
+	}
+}
+
+func TestSearchCommand(t *testing.T) {
+	code, out, errs := runCmd(t, "", "search", "--corpus", small, "Fisher", "information", "naturalness")
+	if code != 0 || !strings.Contains(out, " 1. ") || !strings.Contains(strings.SplitN(out, "\n", 2)[0], "Naturalness and Fisher Information") {
+		t.Errorf("exit %d:\n%s\n%s", code, out, errs)
+	}
+	code, out, _ = runCmd(t, "", "search", "--corpus", small, "zzqx")
+	if code != 0 || !strings.Contains(out, "No paper matches.") {
+		t.Errorf("no match: exit %d:\n%s", code, out)
+	}
+}
+
+func TestUsageAndInputErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"unknown flag", []string{"related", "x", "--nope"}, 2, "unknown flag"},
+		{"missing argument", []string{"related"}, 2, "accepts 1 arg"},
+		{"bad k", []string{"related", "p001", "--corpus", small, "-k", "0"}, 2, "--k 0: must be between 1 and 100"},
+		{"bad diversity", []string{"search", "x", "--corpus", small, "--diversity", "3"}, 1, "invalid diversity: must be between 0 and 1"},
+		{"bad date", []string{"related", "p001", "--corpus", small, "--from", "soon"}, 2, `--from: invalid date "soon"`},
+		{"unknown paper", []string{"related", "nope", "--corpus", small}, 1, `paper not found: "nope"`},
+		{"missing corpus file", []string{"related", "p001", "--corpus", filepath.Join(dir, "none.txt")}, 1, "no such file"},
+		{"malformed record", []string{"related", "a-good-paper", "--corpus", "testdata/bad.txt"}, 1, `bad.txt:13: category: unknown category "Quantum Biology"`},
+		{"export k out of range", []string{"export", "--corpus", small, "-k", "500"}, 2, "--k 500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := runCmd(t, "", tt.args...)
+			if code != tt.code || !strings.Contains(errs, tt.msg) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errs, tt.code, tt.msg)
+			}
+		})
+	}
+}
+
+func TestSkipInvalid(t *testing.T) {
+	code, out, errs := runCmd(t, "", "related", "a-good-paper", "--corpus", "testdata/bad.txt", "--skip-invalid", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "skipped: bad.txt:13: category") || !strings.Contains(errs, "skipped 1 malformed records; loaded 1 papers") {
+		t.Errorf("stderr %q", errs)
+	}
+	if !strings.Contains(out, `"related": []`) {
+		t.Errorf("a one-paper corpus has nothing related: %s", out)
+	}
+}
+
+func TestExportBundled(t *testing.T) {
+	code, out, errs := runCmd(t, "", "export", "-k", "5")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	n := 0
+	seen := map[string]bool{}
+	for sc.Scan() {
+		var line exportLine
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("line %d: %v", n+1, err)
+		}
+		n++
+		seen[line.ID] = true
+		if len(line.Related) != 5 || line.Title == "" {
+			t.Fatalf("line %d: %+v", n, line)
+		}
+		for i, r := range line.Related {
+			if r.ID == line.ID || r.Score < 0 || r.Score > 1 || (i > 0 && r.Score > line.Related[i-1].Score) {
+				t.Errorf("line %d related %d: %+v", n, i, r)
+			}
+		}
+	}
+	if n != 574 || len(seen) != 574 {
+		t.Errorf("%d lines, %d distinct papers; want 574", n, len(seen))
+	}
+}
+
+func TestEvalCommand(t *testing.T) {
+	code, out, errs := runCmd(t, "", "eval", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Queries int     `json:"queries"`
+		NDCG    float64 `json:"ndcg"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Queries != 20 || rep.NDCG < 0.82 {
+		t.Errorf("eval: %+v", rep)
+	}
+	bad := filepath.Join(t.TempDir(), "q.json")
+	os.WriteFile(bad, []byte(`[{"query":"No Such Title","candidate":"x","grade":1}]`), 0o644)
+	code, _, errs = runCmd(t, "", "eval", "--qrels", bad, "--corpus", small)
+	if code != 1 || !strings.Contains(errs, `query "No Such Title": no paper has this title`) {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}
+
+func TestRankCommand(t *testing.T) {
+	in := `{"query":"p001","candidates":["p002","p003","p004"]}` + "\n\n" + `{"query":"p002","candidates":["p001"]}` + "\n"
+	code, out, errs := runCmd(t, in, "rank", "--corpus", small)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d answers, want 2:\n%s", len(lines), out)
+	}
+	var a rankAnswer
+	if err := json.Unmarshal([]byte(lines[0]), &a); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range a.Ranked {
+		got = append(got, r.ID)
+	}
+	slices.Sort(got)
+	if a.Query != "p001" || !slices.Equal(got, []string{"p002", "p003", "p004"}) {
+		t.Errorf("answer %+v", a)
+	}
+	code, _, errs = runCmd(t, `{"query":"p001","candidates":["zz"]}`, "rank", "--corpus", small)
+	if code != 1 || !strings.Contains(errs, `stdin:1: candidate 0: paper not found: "zz"`) {
+		t.Errorf("unknown candidate: exit %d %q", code, errs)
+	}
+	code, _, errs = runCmd(t, `{"query":`, "rank", "--corpus", small)
+	if code != 1 || !strings.Contains(errs, "stdin:1:") {
+		t.Errorf("bad JSON: exit %d %q", code, errs)
+	}
+}
+
+// TestServeEndToEnd boots the real server on a free port over the bundled
+// corpus and answers over HTTP.
+func TestServeEndToEnd(t *testing.T) {
+	e := &env{getenv: func(string) string { return "" }, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	svc, err := e.buildService(context.Background(), corpusFlags{index: "exact"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Addr: "127.0.0.1:0", Logger: e.log}
+	if err := m.Open(svc); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, path := range []string{"/healthz", "/v1/papers?limit=2", "/v1/papers/naturalness-and-fisher-information/related?k=2", "/openapi.json"} {
+		resp, err := http.Get(m.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !json.Valid(body) {
+			t.Errorf("%s: status %d: %s", path, resp.StatusCode, body)
+		}
+	}
+	if err := m.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+}
+
+// TestServeCommandStops runs "paperrec serve" and stops it by cancelling
+// its context, as SIGTERM does.
+func TestServeCommandStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe()
+	var wg sync.WaitGroup
+	var code int
+	wg.Go(func() {
+		code = run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--corpus", small}, strings.NewReader(""), io.Discard, w, func(string) string { return "" })
+		w.Close()
+	})
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "msg=serving") {
+			cancel()
+		}
+	}
+	wg.Wait()
+	if code != 0 {
+		t.Errorf("serve exited %d after cancel", code)
+	}
+}
+
+func TestLoadCorpusAssignsIDs(t *testing.T) {
+	e := &env{stderr: io.Discard}
+	c, err := e.loadCorpus(corpusFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Len() != 574 {
+		t.Errorf("bundled corpus has %d papers", c.Len())
+	}
+	svc, err := recommend.New(context.Background(), c, recommend.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Paper("naturalness-and-fisher-information"); err != nil {
+		t.Error(err)
+	}
+	_ = models.ErrNotFound
+}
