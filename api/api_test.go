@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -349,4 +350,82 @@ func FuzzQueryParams(f *testing.F) {
 			t.Fatalf("query %q: status %d: %s", query, w.Code, w.Body)
 		}
 	})
+}
+
+func TestClustersAndMap(t *testing.T) {
+	type cluster struct {
+		ID             int               `json:"id"`
+		Label          string            `json:"label"`
+		Size           int               `json:"size"`
+		Members        []string          `json:"members"`
+		Representative []json.RawMessage `json:"representative"`
+		Categories     map[string]int    `json:"categories"`
+		Years          map[string]int    `json:"years"`
+		Summary        string            `json:"summary"`
+	}
+	all := decode[struct {
+		Clusters []cluster `json:"clusters"`
+	}](t, do(t, "GET", "/v1/clusters", ""))
+	if len(all.Clusters) < 8 || len(all.Clusters) > 61 {
+		t.Fatalf("%d clusters", len(all.Clusters))
+	}
+	members := 0
+	for _, c := range all.Clusters {
+		members += len(c.Members)
+		if c.Size != len(c.Members) || c.Label == "" || c.Summary == "" || len(c.Representative) == 0 || len(c.Categories) == 0 || len(c.Years) == 0 {
+			t.Errorf("cluster %d: %+v", c.ID, c)
+		}
+	}
+	if members != 574 {
+		t.Errorf("clusters hold %d papers, want 574", members)
+	}
+	first := all.Clusters[0]
+	one := decode[cluster](t, do(t, "GET", "/v1/clusters/"+strconv.Itoa(first.ID), ""))
+	if one.ID != first.ID || one.Label != first.Label {
+		t.Errorf("cluster %d: %+v", first.ID, one)
+	}
+	// A paper's detail and its related items carry their cluster.
+	p := decode[PaperDetail](t, do(t, "GET", "/v1/papers/"+first.Members[0], ""))
+	if p.Cluster != first.ID {
+		t.Errorf("paper %s: cluster %d, want %d", p.ID, p.Cluster, first.ID)
+	}
+	rel := decode[relatedBody](t, do(t, "GET", "/v1/papers/"+first.Members[0]+"/related?k=3", ""))
+	for _, it := range rel.Related {
+		want := -2
+		for _, c := range all.Clusters {
+			if slices.Contains(c.Members, it.ID) {
+				want = c.ID
+			}
+		}
+		if it.Cluster != want {
+			t.Errorf("related %s: cluster %d, want %d", it.ID, it.Cluster, want)
+		}
+	}
+	if w := do(t, "GET", "/v1/clusters/9999", ""); w.Code != 404 {
+		t.Errorf("unknown cluster: %d", w.Code)
+	}
+	if w := do(t, "GET", "/v1/clusters/abc", ""); w.Code != 400 || decode[Problem](t, w).Param != "id" {
+		t.Errorf("non-integer cluster: %d %s", w.Code, w.Body)
+	}
+	pts := decode[struct {
+		Points []struct {
+			ID      string  `json:"id"`
+			X       float64 `json:"x"`
+			Y       float64 `json:"y"`
+			Cluster int     `json:"cluster"`
+		} `json:"points"`
+	}](t, do(t, "GET", "/v1/map", ""))
+	if len(pts.Points) != 574 {
+		t.Errorf("%d map points", len(pts.Points))
+	}
+	spread := map[[2]float64]bool{}
+	for _, pt := range pts.Points {
+		if pt.X < 0 || pt.X > 1 || pt.Y < 0 || pt.Y > 1 {
+			t.Errorf("point %+v outside the unit square", pt)
+		}
+		spread[[2]float64{pt.X, pt.Y}] = true
+	}
+	if len(spread) < 500 {
+		t.Errorf("only %d distinct positions for 574 papers", len(spread))
+	}
 }

@@ -50,7 +50,7 @@ func problemFor(err error) Problem {
 		return Problem{Status: http.StatusBadRequest, Detail: param.msg, Param: param.param}
 	case errors.As(err, &invalid):
 		return Problem{Status: http.StatusBadRequest, Detail: invalid.Msg, Param: invalid.Param}
-	case errors.Is(err, models.ErrNotFound):
+	case errors.Is(err, models.ErrNotFound), errors.Is(err, recommend.ErrThemeNotFound):
 		return Problem{Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, errNotRoute):
 		return Problem{Status: http.StatusNotFound, Detail: err.Error()}

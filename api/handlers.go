@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -24,6 +25,8 @@ type Paper struct {
 	Category string   `json:"category"`
 	Date     string   `json:"date"`
 	Keywords []string `json:"keywords"`
+	// Cluster is the paper's research theme (-1: the outlier group).
+	Cluster int `json:"cluster"`
 }
 
 // PaperDetail is one paper in full.
@@ -42,9 +45,10 @@ type Item struct {
 	Date     string        `json:"date"`
 	Score    float64       `json:"score"`
 	Why      recommend.Why `json:"why"`
+	Cluster  int           `json:"cluster"`
 }
 
-func paperJSON(p models.Paper) Paper {
+func (s *Server) paperJSON(p models.Paper) Paper {
 	authors, kw := p.Authors, p.Keywords
 	if authors == nil {
 		authors = []string{}
@@ -52,14 +56,15 @@ func paperJSON(p models.Paper) Paper {
 	if kw == nil {
 		kw = []string{}
 	}
-	return Paper{ID: p.ID, Title: p.Title, Authors: authors, Category: string(p.Category), Date: p.Date.String(), Keywords: kw}
+	theme, _ := s.svc.ThemeOf(p.ID)
+	return Paper{ID: p.ID, Title: p.Title, Authors: authors, Category: string(p.Category), Date: p.Date.String(), Keywords: kw, Cluster: theme}
 }
 
-func itemsJSON(items []recommend.Item) []Item {
+func (s *Server) itemsJSON(items []recommend.Item) []Item {
 	out := make([]Item, len(items))
 	for i, it := range items {
-		p := paperJSON(it.Paper)
-		out[i] = Item{ID: p.ID, Title: p.Title, Authors: p.Authors, Category: p.Category, Date: p.Date, Score: it.Score, Why: it.Why}
+		p := s.paperJSON(it.Paper)
+		out[i] = Item{ID: p.ID, Title: p.Title, Authors: p.Authors, Category: p.Category, Date: p.Date, Score: it.Score, Why: it.Why, Cluster: it.Theme}
 	}
 	return out
 }
@@ -94,7 +99,7 @@ func (s *Server) listPapers(c *gin.Context) {
 	}
 	out := make([]Paper, len(page))
 	for i, p := range page {
-		out[i] = paperJSON(p)
+		out[i] = s.paperJSON(p)
 	}
 	s.render(c, gin.H{"papers": out, "total": total, "limit": limit, "offset": offset})
 }
@@ -105,7 +110,7 @@ func (s *Server) getPaper(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	s.render(c, PaperDetail{Paper: paperJSON(p), AuthorsTruncated: p.AuthorsTruncated, Abstract: p.Abstract})
+	s.render(c, PaperDetail{Paper: s.paperJSON(p), AuthorsTruncated: p.AuthorsTruncated, Abstract: p.Abstract})
 }
 
 func (s *Server) related(c *gin.Context) {
@@ -125,7 +130,7 @@ func (s *Server) related(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	s.render(c, gin.H{"paper": gin.H{"id": p.ID, "title": p.Title}, "related": itemsJSON(items)})
+	s.render(c, gin.H{"paper": gin.H{"id": p.ID, "title": p.Title}, "related": s.itemsJSON(items)})
 }
 
 // maxQueryBytes bounds the free text of a search.
@@ -151,7 +156,7 @@ func (s *Server) search(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	s.render(c, gin.H{"results": itemsJSON(items)})
+	s.render(c, gin.H{"results": s.itemsJSON(items)})
 }
 
 // RecommendRequest is the body of POST /v1/recommend.
@@ -181,7 +186,7 @@ func (s *Server) recommend(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	s.render(c, gin.H{"results": itemsJSON(items)})
+	s.render(c, gin.H{"results": s.itemsJSON(items)})
 }
 
 // decodeRecommend reads a RecommendRequest strictly: one JSON object, no
@@ -209,4 +214,26 @@ func decodeRecommend(r io.Reader) (RecommendRequest, error) {
 		return req, &paramError{"body", "more than one JSON value"}
 	}
 	return req, nil
+}
+
+func (s *Server) listClusters(c *gin.Context) {
+	s.render(c, s.svc.Themes())
+}
+
+func (s *Server) getCluster(c *gin.Context) {
+	id, err := strconv.Atoi(c.Param("id"))
+	if err != nil {
+		fail(c, &paramError{"id", fmt.Sprintf("%q is not a theme id (an integer)", c.Param("id"))})
+		return
+	}
+	t, err := s.svc.Theme(id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.render(c, t)
+}
+
+func (s *Server) landscape(c *gin.Context) {
+	s.render(c, gin.H{"points": s.svc.Map()})
 }

@@ -84,6 +84,9 @@ func New(svc *recommend.Service, cfg Config) *Server {
 	v1.GET("/papers/:id/related", s.related)
 	v1.GET("/search", s.search)
 	v1.POST("/recommend", s.recommend)
+	v1.GET("/clusters", s.listClusters)
+	v1.GET("/clusters/:id", s.getCluster)
+	v1.GET("/map", s.landscape)
 	s.engine = e
 	return s
 }

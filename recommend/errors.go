@@ -1,6 +1,12 @@
 package recommend
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrThemeNotFound is returned when no theme has the requested id.
+var ErrThemeNotFound = errors.New("theme not found")
 
 // InvalidArgumentError is a query parameter out of its range: the API maps
 // it to 400 and names the parameter.

@@ -20,11 +20,13 @@ type Options struct {
 	Diversity float64
 }
 
-// Item is one answer: a paper, its score in [0, 1] and why it was chosen.
+// Item is one answer: a paper, its score in [0, 1], why it was chosen and
+// the research theme it belongs to.
 type Item struct {
 	Paper models.Paper
 	Score float64
 	Why   Why
+	Theme int
 }
 
 func (s *Service) checkOptions(o *Options) error {
@@ -190,7 +192,7 @@ func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32
 	cands = cands[:min(o.K, len(cands))]
 	items := make([]Item, len(cands))
 	for n, c := range cands {
-		items[n] = Item{Paper: s.papers[c.i], Score: round(c.score), Why: s.explain(pos[c.best], c.i)}
+		items[n] = Item{Paper: s.papers[c.i], Score: round(c.score), Why: s.explain(pos[c.best], c.i), Theme: s.themes.Of(c.i)}
 	}
 	return items, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/paperrec/paperrec/embed"
 	"github.com/paperrec/paperrec/models"
+	"github.com/paperrec/paperrec/themes"
 	"github.com/paperrec/paperrec/vectorindex"
 )
 
@@ -45,6 +46,8 @@ type Config struct {
 	TFIDF   embed.TFIDFConfig
 	LSA     embed.LSAConfig
 	Weights Weights
+	// Themes tunes the research themes built with the service.
+	Themes themes.Config
 	// Index picks the candidate index (default exact).
 	Index IndexKind
 	HNSW  vectorindex.HNSWConfig
@@ -98,6 +101,7 @@ type Service struct {
 	lex     *embed.TFIDF
 	lsa     *embed.LSA
 	index   Index
+	themes  *themes.Model
 	docs    []docVectors
 	// authorIDF weighs an author key by rarity: ln((N+1)/(papers+1)) + 1.
 	authorIDF map[string]float64
@@ -121,6 +125,7 @@ type BuildStats struct {
 	Features int           `json:"features"`
 	Phrases  int           `json:"phrases"`
 	Dims     int           `json:"dims"`
+	Themes   int           `json:"themes"`
 	Index    IndexKind     `json:"index"`
 	Duration time.Duration `json:"duration_ns"`
 }
@@ -205,7 +210,14 @@ func New(ctx context.Context, corpus *models.Corpus, cfg Config) (*Service, erro
 			return nil, fmt.Errorf("build: index paper %s: %w", p.ID, err)
 		}
 	}
-	s.stats = BuildStats{Papers: len(s.papers), Features: s.lex.Len(), Phrases: s.phrases.Len(),
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.themes, err = themes.Build(ctx, themes.Input{Papers: s.papers, Vectors: dense, Similarity: s.Similarity}, cfg.Themes)
+	if err != nil {
+		return nil, fmt.Errorf("build themes: %w", err)
+	}
+	s.stats = BuildStats{Themes: len(s.themes.Themes()), Papers: len(s.papers), Features: s.lex.Len(), Phrases: s.phrases.Len(),
 		Dims: lsa.Dims(), Index: cfg.Index, Duration: time.Since(start)}
 	return s, nil
 }
@@ -232,6 +244,47 @@ func authorKeys(names []string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// Themes returns the corpus's research themes.
+func (s *Service) Themes() *themes.Model { return s.themes }
+
+// Theme returns one theme by id, or an error wrapping [ErrThemeNotFound].
+func (s *Service) Theme(id int) (themes.Theme, error) {
+	t, ok := s.themes.Theme(id)
+	if !ok {
+		return themes.Theme{}, fmt.Errorf("%w: %d", ErrThemeNotFound, id)
+	}
+	return t, nil
+}
+
+// ThemeOf returns the theme id of a paper ([themes.OutlierID] for the
+// outlier group).
+func (s *Service) ThemeOf(id string) (int, error) {
+	i, ok := s.corpus.Index(id)
+	if !ok {
+		return 0, fmt.Errorf("%w: %q", models.ErrNotFound, id)
+	}
+	return s.themes.Of(i), nil
+}
+
+// MapPoint is a paper's place on the landscape map.
+type MapPoint struct {
+	ID    string  `json:"id"`
+	X     float64 `json:"x"`
+	Y     float64 `json:"y"`
+	Theme int     `json:"cluster"`
+}
+
+// Map returns every paper's position on the 2-D landscape map, in [0, 1]²,
+// computed from the embeddings at build time (deterministic).
+func (s *Service) Map() []MapPoint {
+	pts := s.themes.Layout()
+	out := make([]MapPoint, len(pts))
+	for i, p := range pts {
+		out[i] = MapPoint{ID: s.papers[i].ID, X: p.X, Y: p.Y, Theme: s.themes.Of(i)}
+	}
+	return out
 }
 
 // Stats returns what building the service took.

@@ -64,16 +64,25 @@ func (e *env) loadCorpus(f corpusFlags) (*models.Corpus, error) {
 
 // buildService loads the corpus and builds the engine over it.
 func (e *env) buildService(ctx context.Context, f corpusFlags) (*recommend.Service, error) {
+	return e.buildServiceWith(ctx, f, nil)
+}
+
+// buildServiceWith builds the engine with a configuration adjusted by tune.
+func (e *env) buildServiceWith(ctx context.Context, f corpusFlags, tune func(*recommend.Config)) (*recommend.Service, error) {
 	c, err := e.loadCorpus(f)
 	if err != nil {
 		return nil, err
 	}
-	svc, err := recommend.New(ctx, c, recommend.Config{Index: recommend.IndexKind(f.index)})
+	cfg := recommend.Config{Index: recommend.IndexKind(f.index)}
+	if tune != nil {
+		tune(&cfg)
+	}
+	svc, err := recommend.New(ctx, c, cfg)
 	if err != nil {
 		return nil, err
 	}
 	st := svc.Stats()
 	e.log.Info("engine built", "papers", st.Papers, "features", st.Features, "phrases", st.Phrases,
-		"dims", st.Dims, "index", st.Index, "took", st.Duration.Round(1e6))
+		"dims", st.Dims, "themes", st.Themes, "index", st.Index, "took", st.Duration.Round(1e6))
 	return svc, nil
 }

@@ -224,6 +224,7 @@ func TestServeEndToEnd(t *testing.T) {
 // its context, as SIGTERM does.
 func TestServeCommandStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	r, w := io.Pipe()
 	var wg sync.WaitGroup
 	var code int
@@ -260,4 +261,41 @@ func TestLoadCorpusAssignsIDs(t *testing.T) {
 		t.Error(err)
 	}
 	_ = models.ErrNotFound
+}
+
+func TestClustersCommand(t *testing.T) {
+	code, out1, errs := runCmd(t, "", "clusters", "--corpus", small, "--seed", "3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	_, out2, _ := runCmd(t, "", "clusters", "--corpus", small, "--seed", "3")
+	if out1 != out2 {
+		t.Error("the same input and seed gave different output")
+	}
+	var got struct {
+		Clusters []struct {
+			ID      int      `json:"id"`
+			Label   string   `json:"label"`
+			Members []string `json:"members"`
+		} `json:"clusters"`
+	}
+	if err := json.Unmarshal([]byte(out1), &got); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range got.Clusters {
+		n += len(c.Members)
+	}
+	if len(got.Clusters) == 0 || n != 40 {
+		t.Errorf("%d clusters holding %d papers, want all 40", len(got.Clusters), n)
+	}
+	code, md, _ := runCmd(t, "", "clusters", "--corpus", small, "--format", "md", "-k", "4")
+	if code != 0 || !strings.HasPrefix(md, "# Research themes") || !strings.Contains(md, "40 papers in 4 themes") {
+		t.Errorf("markdown, k=4: exit %d:\n%.300s", code, md)
+	}
+	for _, args := range [][]string{{"-k", "many"}, {"--format", "xml"}, {"--representatives", "-1"}} {
+		if code, _, errs := runCmd(t, "", append([]string{"clusters", "--corpus", small}, args...)...); code != 2 {
+			t.Errorf("%v: exit %d (%s), want 2", args, code, errs)
+		}
+	}
 }

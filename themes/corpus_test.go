@@ -1,0 +1,346 @@
+package themes_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/paperrec/paperrec/data"
+	"github.com/paperrec/paperrec/eval"
+	"github.com/paperrec/paperrec/models"
+	"github.com/paperrec/paperrec/recommend"
+	"github.com/paperrec/paperrec/themes"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/ and the report in docs/themes.md")
+
+// The yardstick on the bundled corpus with the default configuration, as
+// measured (docs/themes.md): floors that a change must not fall below. They
+// follow the text models of packages embed and recommend; when those change
+// on purpose, re-measure and move them with the golden files.
+const (
+	minHighShare  = 0.86 // share of grade-2 pairs in one theme (goal 0.85)
+	maxZeroShare  = 0.19 // share of grade-0 pairs in one theme (goal 0.25)
+	minSeedARI    = 0.99 // ARI between the themes of seeds 1..5 (goal 0.9)
+	bundledPapers = 574
+)
+
+// bundled is the bundled corpus's themes input and graded pairs, built once.
+var bundled = sync.OnceValues(func() (bundledCorpus, error) {
+	res, err := models.ParseListing(bytes.NewReader(data.Listing), data.ListingName, models.ParseOptions{})
+	if err != nil {
+		return bundledCorpus{}, err
+	}
+	corpus, err := models.NewCorpus(res.Papers)
+	if err != nil {
+		return bundledCorpus{}, err
+	}
+	svc, err := recommend.New(context.Background(), corpus, recommend.Config{})
+	if err != nil {
+		return bundledCorpus{}, err
+	}
+	js, err := eval.ParseJudgments(bytes.NewReader(data.DevJudgments), data.DevJudgmentsName)
+	if err != nil {
+		return bundledCorpus{}, err
+	}
+	qrels, err := eval.Resolve(js, corpus)
+	if err != nil {
+		return bundledCorpus{}, err
+	}
+	b := bundledCorpus{in: themes.Input{Papers: svc.AllPapers(), Vectors: svc.Vectors(), Similarity: svc.Similarity}}
+	for q, cands := range qrels {
+		qi, _ := corpus.Index(q)
+		for c, grade := range cands {
+			ci, _ := corpus.Index(c)
+			b.pairs = append(b.pairs, gradedPair{qi, ci, grade})
+		}
+	}
+	return b, nil
+})
+
+type bundledCorpus struct {
+	in    themes.Input
+	pairs []gradedPair
+}
+
+type gradedPair struct{ a, b, grade int }
+
+func load(t testing.TB) bundledCorpus {
+	t.Helper()
+	b, err := bundled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// models are built once per seed and shared by the tests below.
+var (
+	modelsMu sync.Mutex
+	built    = map[uint64]*themes.Model{}
+)
+
+func model(t testing.TB, seed uint64) *themes.Model {
+	t.Helper()
+	modelsMu.Lock()
+	defer modelsMu.Unlock()
+	if m, ok := built[seed]; ok {
+		return m
+	}
+	m, err := themes.Build(context.Background(), load(t).in, themes.Config{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	built[seed] = m
+	return m
+}
+
+// shares returns the share of grade-2 and of grade-0 pairs whose papers
+// share a theme; the outlier group is no theme.
+func shares(pairs []gradedPair, of func(int) int) (high, zero float64) {
+	var nHigh, nZero float64
+	for _, p := range pairs {
+		same := of(p.a) == of(p.b) && of(p.a) != themes.OutlierID
+		switch p.grade {
+		case 2:
+			nHigh++
+			if same {
+				high++
+			}
+		case 0:
+			nZero++
+			if same {
+				zero++
+			}
+		}
+	}
+	return high / nHigh, zero / nZero
+}
+
+func labelsOf(m *themes.Model, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = m.Of(i)
+	}
+	return out
+}
+
+func TestBundledYardstick(t *testing.T) {
+	b := load(t)
+	m := model(t, 1)
+	high, zero := shares(b.pairs, m.Of)
+	st := m.Stats()
+	t.Logf("themes %d, outliers %d (%.1f%%), grade-2 pairs together %.3f, grade-0 pairs together %.3f",
+		st.Themes, st.Outliers, 100*float64(st.Outliers)/float64(st.Papers), high, zero)
+	if high < minHighShare {
+		t.Errorf("grade-2 pairs in one theme: %.3f, want >= %.2f", high, minHighShare)
+	}
+	if zero > maxZeroShare {
+		t.Errorf("grade-0 pairs in one theme: %.3f, want <= %.2f", zero, maxZeroShare)
+	}
+	if st.Themes < 8 || st.Themes > 60 {
+		t.Errorf("%d themes, want 8 to 60", st.Themes)
+	}
+	if max := bundledPapers * 5 / 100; st.Outliers > max {
+		t.Errorf("%d outliers, budget %d", st.Outliers, max)
+	}
+}
+
+func TestBundledSeeds(t *testing.T) {
+	n := len(load(t).in.Papers)
+	first := labelsOf(model(t, 1), n)
+	for seed := uint64(2); seed <= 5; seed++ {
+		if got := themes.ARI(first, labelsOf(model(t, seed), n)); got < minSeedARI {
+			t.Errorf("ARI between seeds 1 and %d: %.3f, want >= %.2f", seed, got, minSeedARI)
+		}
+	}
+}
+
+func TestBundledDeterministic(t *testing.T) {
+	b := load(t)
+	again, err := themes.Build(context.Background(), b.in, themes.Config{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := model(t, 1)
+	if !bytes.Equal(mustJSON(t, m), mustJSON(t, again)) {
+		t.Error("same input and seed, different JSON")
+	}
+	if !bytes.Equal(markdown(t, m), markdown(t, again)) {
+		t.Error("same input and seed, different Markdown")
+	}
+	if diff := cmp.Diff(m.Layout(), again.Layout()); diff != "" {
+		t.Errorf("same input and seed, different layout (-first +second):\n%s", diff)
+	}
+}
+
+func TestBundledPartition(t *testing.T) {
+	b := load(t)
+	m := model(t, 1)
+	count := map[string]int{}
+	for _, th := range m.Themes() {
+		for _, id := range th.Members {
+			count[id]++
+		}
+	}
+	for i, p := range b.in.Papers {
+		if count[p.ID] != 1 {
+			t.Errorf("paper %s in %d groups", p.ID, count[p.ID])
+		}
+		if th, ok := m.Theme(m.Of(i)); !ok || !contains(th.Members, p.ID) {
+			t.Errorf("paper %s: Of(%d) = %d, not its group", p.ID, i, m.Of(i))
+		}
+	}
+	if len(count) != len(b.in.Papers) {
+		t.Errorf("%d papers in groups, corpus has %d", len(count), len(b.in.Papers))
+	}
+	for _, p := range m.Layout() {
+		if p.X < 0 || p.X > 1 || p.Y < 0 || p.Y > 1 {
+			t.Fatalf("layout point %v outside [0,1]²", p)
+		}
+	}
+}
+
+// TestBundledGolden keeps the bundled corpus's themes, as JSON and as the
+// report, in testdata/, and the report in docs/themes.md. Run
+// go test ./themes -run Golden -update after a deliberate change.
+func TestBundledGolden(t *testing.T) {
+	m := model(t, 1)
+	golden(t, "themes.json", append(mustIndentJSON(t, m), '\n'))
+	report := markdown(t, m)
+	golden(t, "themes.md", report)
+	docsReport(t, report)
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustIndentJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func markdown(t testing.TB, m *themes.Model) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := m.Markdown(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./themes -run Golden -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+// Markers of the generated report in docs/themes.md.
+const (
+	reportStart = "<!-- report: generated by go test ./themes -run Golden -update; do not edit -->\n"
+	reportEnd   = "<!-- end of report -->\n"
+)
+
+// docsReport checks that docs/themes.md shows the current report, without
+// its title and one heading level down, or rewrites it there under -update.
+func docsReport(t *testing.T, report []byte) {
+	t.Helper()
+	path := filepath.Join("..", "docs", "themes.md")
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, rest, ok1 := strings.Cut(string(doc), reportStart)
+	_, after, ok2 := strings.Cut(rest, reportEnd)
+	if !ok1 || !ok2 {
+		t.Fatalf("%s lacks the report markers", path)
+	}
+	// The report's title gives way to the document's own heading.
+	body := string(report)
+	if strings.HasPrefix(body, "# ") {
+		_, body, _ = strings.Cut(body, "\n\n")
+	}
+	var b strings.Builder
+	for line := range strings.Lines(body) {
+		if strings.HasPrefix(line, "#") {
+			b.WriteString("#")
+		}
+		b.WriteString(line)
+	}
+	want := before + reportStart + "\n" + b.String() + "\n" + reportEnd + after
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if want != string(doc) {
+		t.Errorf("%s shows an old report: run go test ./themes -run Golden -update", path)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// BenchmarkBuildBundled builds the themes of the bundled corpus (574
+// papers); see BenchmarkBuild for synthetic corpora of other sizes.
+func BenchmarkBuildBundled(b *testing.B) {
+	in := load(b).in
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := themes.Build(context.Background(), in, themes.Config{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func ExampleBuild() {
+	b, err := bundled()
+	if err != nil {
+		panic(err)
+	}
+	m, err := themes.Build(context.Background(), b.in, themes.Config{})
+	if err != nil {
+		panic(err)
+	}
+	st := m.Stats()
+	fmt.Println(st.Papers, "papers,", st.Themes >= 8 && st.Themes <= 60, len(m.Layout()))
+	// Output: 574 papers, true 574
+}
