@@ -31,6 +31,15 @@ type Index interface {
 	Len() int
 }
 
+// Tokenizer names how text is split into features.
+type Tokenizer string
+
+// Tokenizers.
+const (
+	TokenizerWords     Tokenizer = "words"
+	TokenizerWordPiece Tokenizer = "wordpiece"
+)
+
 // IndexKind names an index implementation.
 type IndexKind string
 
@@ -44,6 +53,13 @@ const (
 type Config struct {
 	Phrases embed.PhraseConfig
 	TFIDF   embed.TFIDFConfig
+	// Tokenizer picks the analyzer of the TF-IDF model: TokenizerWords
+	// (default: words, plural stemming) or TokenizerWordPiece (BERT
+	// subwords, via github.com/sugarme/tokenizer). TFIDF.Analyzer, when
+	// set, wins.
+	Tokenizer Tokenizer
+	// Stemmer picks the word stemmer of TokenizerWords (default plural).
+	Stemmer embed.Stemmer
 	LSA     embed.LSAConfig
 	Weights Weights
 	// Themes tunes the research themes built with the service.
@@ -69,7 +85,21 @@ const (
 	DefaultLSADims = 256
 )
 
-func (c Config) withDefaults() Config {
+func (c Config) withDefaults() (Config, error) {
+	if c.TFIDF.Analyzer == nil {
+		switch c.Tokenizer {
+		case "", TokenizerWords:
+			c.TFIDF.Analyzer = c.Stemmer.Analyze
+		case TokenizerWordPiece:
+			wp, err := embed.NewWordPiece()
+			if err != nil {
+				return c, err
+			}
+			c.TFIDF.Analyzer = wp.Analyze
+		default:
+			return c, &InvalidArgumentError{Param: "tokenizer", Msg: fmt.Sprintf("unknown tokenizer %q: want words or wordpiece", c.Tokenizer)}
+		}
+	}
 	if c.Index == "" {
 		c.Index = IndexExact
 	}
@@ -88,7 +118,7 @@ func (c Config) withDefaults() Config {
 	if c.LSA.Dims == 0 {
 		c.LSA.Dims = DefaultLSADims
 	}
-	return c
+	return c, nil
 }
 
 // Service answers related-paper questions over one corpus. It is built once
@@ -134,7 +164,10 @@ type BuildStats struct {
 // keyphrase lines, fits the TF-IDF and LSA models and fills the index.
 func New(ctx context.Context, corpus *models.Corpus, cfg Config) (*Service, error) {
 	start := time.Now()
-	cfg = cfg.withDefaults()
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	if corpus.Len() == 0 {
 		return nil, fmt.Errorf("build: %w", embed.ErrEmptyCorpus)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paperrec/paperrec/data"
+	"github.com/paperrec/paperrec/embed"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
@@ -20,13 +21,17 @@ type corpusFlags struct {
 	path        string
 	skipInvalid bool
 	index       string
+	tokenizer   string
+	stemmer     string
 }
 
 func (e *env) addCorpusFlags(cmd *cobra.Command, f *corpusFlags) {
 	cmd.Flags().StringVar(&f.path, "corpus", e.getenv("PAPERREC_CORPUS"),
 		"corpus file: the listing format or JSON Lines (default: the bundled listing; env PAPERREC_CORPUS)")
 	cmd.Flags().BoolVar(&f.skipInvalid, "skip-invalid", false, "load the good records of a corpus and report each malformed one")
-	cmd.Flags().StringVar(&f.index, "index", "exact", "candidate index: exact or hnsw")
+	cmd.Flags().StringVar(&f.index, "index", "exact", "candidate index: exact or hnsw (for large corpora)")
+	cmd.Flags().StringVar(&f.tokenizer, "tokenizer", "words", "text features: words or wordpiece (BERT subwords)")
+	cmd.Flags().StringVar(&f.stemmer, "stemmer", "plural", "word stemming: plural, snowball or none")
 }
 
 // loadCorpus reads the corpus named by the flags, or the bundled listing.
@@ -73,7 +78,17 @@ func (e *env) buildServiceWith(ctx context.Context, f corpusFlags, tune func(*re
 	if err != nil {
 		return nil, err
 	}
-	cfg := recommend.Config{Index: recommend.IndexKind(f.index)}
+	if f.tokenizer != string(recommend.TokenizerWords) && f.tokenizer != string(recommend.TokenizerWordPiece) {
+		return nil, usageError{fmt.Errorf("--tokenizer %q: want words or wordpiece", f.tokenizer)}
+	}
+	if f.index != string(recommend.IndexExact) && f.index != string(recommend.IndexHNSW) {
+		return nil, usageError{fmt.Errorf("--index %q: want exact or hnsw", f.index)}
+	}
+	stemmer, err := embed.ParseStemmer(f.stemmer)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--stemmer: %w", err)}
+	}
+	cfg := recommend.Config{Index: recommend.IndexKind(f.index), Tokenizer: recommend.Tokenizer(f.tokenizer), Stemmer: stemmer}
 	if tune != nil {
 		tune(&cfg)
 	}
