@@ -192,7 +192,7 @@ func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32
 	cands = cands[:min(o.K, len(cands))]
 	items := make([]Item, len(cands))
 	for n, c := range cands {
-		items[n] = Item{Paper: s.papers[c.i], Score: round(c.score), Why: s.explain(pos[c.best], c.i), Theme: s.themes.Of(c.i)}
+		items[n] = Item{Paper: s.papers[c.i], Score: round(c.score), Why: s.explain(pos[c.best], c.i), Theme: s.themeOf(c.i)}
 	}
 	return items, nil
 }

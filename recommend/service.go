@@ -64,6 +64,9 @@ type Config struct {
 	Weights Weights
 	// Themes tunes the research themes built with the service.
 	Themes themes.Config
+	// SkipThemes builds no themes (for batch ranking, evaluation and export,
+	// which do not use them): Themes returns nil, items carry theme -1.
+	SkipThemes bool
 	// Index picks the candidate index (default exact).
 	Index IndexKind
 	HNSW  vectorindex.HNSWConfig
@@ -246,11 +249,15 @@ func New(ctx context.Context, corpus *models.Corpus, cfg Config) (*Service, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.themes, err = themes.Build(ctx, themes.Input{Papers: s.papers, Vectors: dense, Similarity: s.Similarity}, cfg.Themes)
-	if err != nil {
-		return nil, fmt.Errorf("build themes: %w", err)
+	themeCount := 0
+	if !cfg.SkipThemes {
+		s.themes, err = themes.Build(ctx, themes.Input{Papers: s.papers, Vectors: dense, Similarity: s.Similarity}, cfg.Themes)
+		if err != nil {
+			return nil, fmt.Errorf("build themes: %w", err)
+		}
+		themeCount = len(s.themes.Themes())
 	}
-	s.stats = BuildStats{Themes: len(s.themes.Themes()), Papers: len(s.papers), Features: s.lex.Len(), Phrases: s.phrases.Len(),
+	s.stats = BuildStats{Themes: themeCount, Papers: len(s.papers), Features: s.lex.Len(), Phrases: s.phrases.Len(),
 		Dims: lsa.Dims(), Index: cfg.Index, Duration: time.Since(start)}
 	return s, nil
 }
@@ -279,11 +286,15 @@ func authorKeys(names []string) []string {
 	return slices.Compact(out)
 }
 
-// Themes returns the corpus's research themes.
+// Themes returns the corpus's research themes, nil when built with
+// SkipThemes.
 func (s *Service) Themes() *themes.Model { return s.themes }
 
 // Theme returns one theme by id, or an error wrapping [ErrThemeNotFound].
 func (s *Service) Theme(id int) (themes.Theme, error) {
+	if s.themes == nil {
+		return themes.Theme{}, fmt.Errorf("%w: %d (themes were not built)", ErrThemeNotFound, id)
+	}
 	t, ok := s.themes.Theme(id)
 	if !ok {
 		return themes.Theme{}, fmt.Errorf("%w: %d", ErrThemeNotFound, id)
@@ -298,7 +309,15 @@ func (s *Service) ThemeOf(id string) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("%w: %q", models.ErrNotFound, id)
 	}
-	return s.themes.Of(i), nil
+	return s.themeOf(i), nil
+}
+
+// themeOf returns paper i's theme id, -1 when themes were skipped.
+func (s *Service) themeOf(i int) int {
+	if s.themes == nil {
+		return themes.OutlierID
+	}
+	return s.themes.Of(i)
 }
 
 // MapPoint is a paper's place on the landscape map.
@@ -310,8 +329,12 @@ type MapPoint struct {
 }
 
 // Map returns every paper's position on the 2-D landscape map, in [0, 1]²,
-// computed from the embeddings at build time (deterministic).
+// computed from the embeddings at build time (deterministic); nil when
+// themes were skipped.
 func (s *Service) Map() []MapPoint {
+	if s.themes == nil {
+		return nil
+	}
 	pts := s.themes.Layout()
 	out := make([]MapPoint, len(pts))
 	for i, p := range pts {

@@ -72,6 +72,9 @@ func (e *env) buildService(ctx context.Context, f corpusFlags) (*recommend.Servi
 	return e.buildServiceWith(ctx, f, nil)
 }
 
+// skipThemes is a buildServiceWith option for commands that use no themes.
+func skipThemes(c *recommend.Config) { c.SkipThemes = true }
+
 // buildServiceWith builds the engine with a configuration adjusted by tune.
 func (e *env) buildServiceWith(ctx context.Context, f corpusFlags, tune func(*recommend.Config)) (*recommend.Service, error) {
 	c, err := e.loadCorpus(f)

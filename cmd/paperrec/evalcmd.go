@@ -48,7 +48,7 @@ func (e *env) evalCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			svc, err := e.buildService(cmd.Context(), cf)
+			svc, err := e.buildServiceWith(cmd.Context(), cf, skipThemes)
 			if err != nil {
 				return err
 			}

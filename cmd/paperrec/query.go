@@ -124,7 +124,7 @@ func (e *env) relatedCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			svc, err := e.buildService(cmd.Context(), cf)
+			svc, err := e.buildServiceWith(cmd.Context(), cf, skipThemes)
 			if err != nil {
 				return err
 			}
@@ -163,7 +163,7 @@ func (e *env) searchCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			svc, err := e.buildService(cmd.Context(), cf)
+			svc, err := e.buildServiceWith(cmd.Context(), cf, skipThemes)
 			if err != nil {
 				return err
 			}

@@ -37,7 +37,7 @@ ranking every candidate, best first. This sorts a reading list, and is how paper
 compared on outside benchmarks.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := e.buildService(cmd.Context(), cf)
+			svc, err := e.buildServiceWith(cmd.Context(), cf, skipThemes)
 			if err != nil {
 				return err
 			}
