@@ -81,10 +81,14 @@ func (e *env) buildServiceWith(ctx context.Context, f corpusFlags, tune func(*re
 	if err != nil {
 		return nil, err
 	}
-	if f.tokenizer != string(recommend.TokenizerWords) && f.tokenizer != string(recommend.TokenizerWordPiece) {
+	switch recommend.Tokenizer(f.tokenizer) {
+	case "", recommend.TokenizerWords, recommend.TokenizerWordPiece:
+	default:
 		return nil, usageError{fmt.Errorf("--tokenizer %q: want words or wordpiece", f.tokenizer)}
 	}
-	if f.index != string(recommend.IndexExact) && f.index != string(recommend.IndexHNSW) {
+	switch recommend.IndexKind(f.index) {
+	case "", recommend.IndexExact, recommend.IndexHNSW:
+	default:
 		return nil, usageError{fmt.Errorf("--index %q: want exact or hnsw", f.index)}
 	}
 	stemmer, err := embed.ParseStemmer(f.stemmer)
