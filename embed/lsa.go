@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
@@ -17,9 +18,14 @@ type LSAConfig struct {
 	Dims int
 	// Oversample and PowerIters tune the randomized SVD (defaults 16 and 3).
 	Oversample, PowerIters int
-	// Seed seeds the random projection (default 1); the same corpus and seed
-	// give the same vectors.
+	// Seed seeds the random projection and the sample (default 1); the same
+	// corpus and seed give the same vectors.
 	Seed uint64
+	// MaxFit bounds the documents the SVD is fitted on (default 20,000): a
+	// larger corpus is fitted on a seeded sample of that many and every
+	// document is folded in, so the cost of fitting stops growing with the
+	// corpus and the rest is linear.
+	MaxFit int
 }
 
 func (c LSAConfig) withDefaults() LSAConfig {
@@ -34,6 +40,9 @@ func (c LSAConfig) withDefaults() LSAConfig {
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
+	}
+	if c.MaxFit <= 0 {
+		c.MaxFit = 20_000
 	}
 	return c
 }
@@ -63,10 +72,14 @@ var ErrEmptyCorpus = errors.New("empty corpus")
 // documents' dense unit vectors.
 func FitLSA(docs []Sparse, terms int, cfg LSAConfig) (*LSA, [][]float32, error) {
 	cfg = cfg.withDefaults()
-	n := len(docs)
-	if n == 0 || terms == 0 {
+	if len(docs) == 0 || terms == 0 {
 		return nil, nil, ErrEmptyCorpus
 	}
+	all := docs
+	if len(docs) > cfg.MaxFit {
+		docs = sample(docs, cfg.MaxFit, cfg.Seed)
+	}
+	n := len(docs)
 	k := min(cfg.Dims, n, terms)
 	l := min(k+cfg.Oversample, n, terms)
 
@@ -123,12 +136,42 @@ func FitLSA(docs []Sparse, terms int, cfg LSAConfig) (*LSA, [][]float32, error) 
 			m.z[t*l+c] = float32(zr.Data[t*zr.Stride+c])
 		}
 	}
-	// Documents: A V = (A Z) M.
-	vecs := make([][]float32, n)
-	for i := range n {
-		vecs[i] = m.project(az.RawRowView(i))
+	// Documents: A V = (A Z) M for the fitted ones; a sampled fit folds in all.
+	vecs := make([][]float32, len(all))
+	if len(all) == n {
+		for i := range n {
+			vecs[i] = m.project(az.RawRowView(i))
+		}
+	} else {
+		inRows(len(all), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				vecs[i] = m.Transform(all[i])
+			}
+		})
 	}
 	return m, vecs, nil
+}
+
+// sample returns k of the rows, chosen by a seeded shuffle, in their order.
+func sample(rows []Sparse, k int, seed uint64) []Sparse {
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	// Partial Fisher-Yates with a splitmix64 stream: deterministic.
+	state := seed
+	for i := 0; i < k; i++ {
+		state = splitmix64(state)
+		j := i + int(state%uint64(len(idx)-i))
+		idx[i], idx[j] = idx[j], idx[i]
+	}
+	chosen := idx[:k]
+	slices.Sort(chosen)
+	out := make([]Sparse, k)
+	for i, j := range chosen {
+		out[i] = rows[j]
+	}
+	return out
 }
 
 // Dims returns the dimension of the dense vectors.

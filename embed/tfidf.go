@@ -2,8 +2,10 @@ package embed
 
 import (
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Document is the text of one paper by field.
@@ -88,90 +90,167 @@ type TFIDF struct {
 	avgLen  float64
 }
 
-// fieldCounts are the feature counts of one field of one document, with the
-// surface forms seen, keyed by feature key.
-type fieldCounts struct {
-	weight  float64
-	counts  map[string]float64 // occurrences
-	mult    map[string]float64 // the feature kind's weight (bigram, phrase)
-	surface map[string]string
+// counted is one document's features after analysis: feature keys with
+// their field-weighted term frequency (Σ field weight × occurrences) and
+// the form seen, plus the document's weighted length for BM25.
+type counted struct {
+	keys    []string
+	tf      []float64
+	surface []string
+	length  float64
 }
 
-func newFieldCounts(weight float64) fieldCounts {
-	return fieldCounts{weight: weight, counts: map[string]float64{}, mult: map[string]float64{}, surface: map[string]string{}}
+// docCounts is a document kept between the passes of FitTFIDF: interned
+// feature ids and frequencies, 8 bytes a feature, sorted by id.
+type docCounts struct {
+	ids    []uint32
+	tf     []float32
+	length float32
 }
+
+// fitChunk is how many documents are analysed in parallel before their
+// features are interned.
+const fitChunk = 512
 
 // FitTFIDF learns a model from a corpus and returns it with each
-// document's unit vector, in order.
+// document's unit vector, in order. Analysis runs on all cores; between the
+// passes a document costs 8 bytes a distinct feature, so corpora of
+// millions of abstracts fit in memory.
 func FitTFIDF(docs []Document, cfg TFIDFConfig) (*TFIDF, []Sparse) {
 	cfg = cfg.withDefaults()
 	m := &TFIDF{cfg: cfg, index: map[string]uint32{}, docs: len(docs)}
-	// Counts per document and document frequencies.
-	fields := make([][]fieldCounts, len(docs))
-	df := map[string]int{}
-	surfaces := map[string]map[string]int{}
-	totalLen := 0.0
-	for i, d := range docs {
-		fields[i] = m.analyze(d)
-		seen := map[string]bool{}
-		for _, f := range fields[i] {
-			for key, c := range f.counts {
-				seen[key] = true
-				totalLen += f.weight * f.mult[key] * c
-				if surfaces[key] == nil {
-					surfaces[key] = map[string]int{}
+	// Pass 1: intern every feature, count document frequencies, keep the
+	// best display form, and keep each document as (id, tf) pairs.
+	raw := map[string]uint32{}
+	var (
+		rawKeys    []string
+		rawDF      []int32
+		rawSurface []string
+		totalLen   float64
+	)
+	counts := make([]docCounts, len(docs))
+	buf := make([]counted, fitChunk)
+	for lo := 0; lo < len(docs); lo += fitChunk {
+		hi := min(lo+fitChunk, len(docs))
+		parallel(hi-lo, func(k int) { buf[k] = m.count(docs[lo+k]) })
+		for k := range hi - lo {
+			c := &buf[k]
+			dc := docCounts{ids: make([]uint32, len(c.keys)), tf: make([]float32, len(c.keys)), length: float32(c.length)}
+			for j, key := range c.keys {
+				id, ok := raw[key]
+				if !ok {
+					id = uint32(len(rawKeys))
+					key = strings.Clone(key)
+					raw[key] = id
+					rawKeys = append(rawKeys, key)
+					rawDF = append(rawDF, 0)
+					rawSurface = append(rawSurface, strings.Clone(c.surface[j]))
+				} else if betterSurface(c.surface[j], rawSurface[id]) {
+					rawSurface[id] = strings.Clone(c.surface[j])
 				}
-				surfaces[key][f.surface[key]]++
+				rawDF[id]++
+				dc.ids[j], dc.tf[j] = id, float32(c.tf[j])
 			}
-		}
-		for key := range seen {
-			df[key]++
+			totalLen += c.length
+			counts[lo+k] = dc
+			*c = counted{}
 		}
 	}
 	if len(docs) > 0 {
 		m.avgLen = totalLen / float64(len(docs))
 	}
-	// Vocabulary in sorted order, so that indices are deterministic.
-	keys := make([]string, 0, len(df))
-	for key, n := range df {
+	// The vocabulary: features frequent enough, in sorted order so that
+	// indices are deterministic.
+	keep := make([]uint32, 0, len(rawKeys))
+	for id, key := range rawKeys {
 		minDF := cfg.MinDF
 		if featureKind(key) == Bigram {
 			minDF = max(minDF, 2)
 		}
-		if n >= minDF {
-			keys = append(keys, key)
+		if int(rawDF[id]) >= minDF {
+			keep = append(keep, uint32(id))
 		}
 	}
-	slices.Sort(keys)
-	m.names = keys
-	m.display = make([]string, len(keys))
-	m.kind = make([]FeatureKind, len(keys))
-	m.idf = make([]float64, len(keys))
-	m.df = make([]int32, len(keys))
+	slices.SortFunc(keep, func(a, b uint32) int { return strings.Compare(rawKeys[a], rawKeys[b]) })
+	final := make([]int32, len(rawKeys))
+	for i := range final {
+		final[i] = -1
+	}
+	m.names = make([]string, len(keep))
+	m.display = make([]string, len(keep))
+	m.kind = make([]FeatureKind, len(keep))
+	m.idf = make([]float64, len(keep))
+	m.df = make([]int32, len(keep))
 	n := float64(len(docs))
-	for i, key := range keys {
+	for i, id := range keep {
+		key := rawKeys[id]
+		final[id] = int32(i)
 		m.index[key] = uint32(i)
+		m.names[i] = key
 		m.kind[i] = featureKind(key)
-		m.display[i] = mostCommon(surfaces[key])
-		m.df[i] = int32(df[key])
-		d := float64(df[key])
+		m.display[i] = rawSurface[id]
+		m.df[i] = rawDF[id]
+		d := float64(rawDF[id])
 		if cfg.BM25 {
 			m.idf[i] = math.Log(1 + (n-d+0.5)/(d+0.5))
 		} else {
 			m.idf[i] = math.Log((n+1)/(d+1)) + 1
 		}
 	}
+	// Pass 2: weigh.
 	vecs := make([]Sparse, len(docs))
-	for i := range docs {
-		vecs[i] = m.weigh(fields[i])
-	}
+	parallel(len(docs), func(i int) {
+		dc := &counts[i]
+		ids := make([]uint32, 0, len(dc.ids))
+		tf := make([]float64, 0, len(dc.ids))
+		for j, id := range dc.ids {
+			if f := final[id]; f >= 0 {
+				ids = append(ids, uint32(f))
+				tf = append(tf, float64(dc.tf[j]))
+			}
+		}
+		vecs[i] = m.weigh(ids, tf, float64(dc.length))
+		*dc = docCounts{}
+	})
 	return m, vecs
+}
+
+// betterSurface reports whether a is a better display form than b: the
+// shorter (for plural stemming, the singular), then the smaller.
+func betterSurface(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// parallel runs f(0..n-1) on up to GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Transform returns the unit vector of a document under the fitted model;
 // features the model does not know are dropped.
 func (m *TFIDF) Transform(d Document) Sparse {
-	return m.weigh(m.analyze(d))
+	c := m.count(d)
+	ids := make([]uint32, 0, len(c.keys))
+	tf := make([]float64, 0, len(c.keys))
+	for j, key := range c.keys {
+		if i, ok := m.index[key]; ok {
+			ids = append(ids, i)
+			tf = append(tf, c.tf[j])
+		}
+	}
+	return m.weigh(ids, tf, c.length)
 }
 
 // PhraseFeatures returns the phrase features of whole keyphrases, sorted,
@@ -232,88 +311,76 @@ func (m *TFIDF) Shared(v Sparse) Sparse {
 // IDF returns a feature's inverse document frequency.
 func (m *TFIDF) IDF(i uint32) float64 { return m.idf[i] }
 
-// analyze counts the features of each field: words and bigrams of the
-// title and abstract; words, bigrams and whole phrases of the keyphrases.
-func (m *TFIDF) analyze(d Document) []fieldCounts {
+// count analyses a document: words and bigrams of the title and abstract;
+// words, bigrams and whole phrases of the keyphrases. Field-weighted counts
+// are summed per feature (as BM25F does before saturation): a word in the
+// title, the abstract and the keyphrases is one word seen three times.
+func (m *TFIDF) count(d Document) counted {
 	cfg := m.cfg
-	text := func(s string, w float64) fieldCounts {
-		f := newFieldCounts(w)
+	at := map[string]int{}
+	var c counted
+	add := func(key, surface string, fieldWeight, kindWeight float64) {
+		if fieldWeight == 0 || kindWeight == 0 {
+			return
+		}
+		j, ok := at[key]
+		if !ok {
+			j = len(c.keys)
+			at[key] = j
+			c.keys = append(c.keys, key)
+			c.tf = append(c.tf, 0)
+			c.surface = append(c.surface, surface)
+		}
+		c.tf[j] += fieldWeight
+		c.length += fieldWeight * kindWeight
+	}
+	words := func(s string, w float64) {
 		toks := cfg.Analyzer(s)
 		for i, t := range toks {
-			f.add(t.Term, t.Word, 1)
+			add(t.Term, t.Word, w, 1)
 			if cfg.BigramWeight > 0 && i > 0 && !t.Break {
-				f.add(toks[i-1].Term+" "+t.Term, toks[i-1].Word+" "+t.Word, cfg.BigramWeight)
+				add(toks[i-1].Term+" "+t.Term, toks[i-1].Word+" "+t.Word, w, cfg.BigramWeight)
 			}
 		}
-		return f
 	}
-	out := []fieldCounts{text(d.Title, cfg.TitleWeight), text(d.Abstract, cfg.AbstractWeight)}
-	kw := newFieldCounts(cfg.KeywordWeight)
+	words(d.Title, cfg.TitleWeight)
+	words(d.Abstract, cfg.AbstractWeight)
 	for _, k := range d.Keywords {
-		toks := cfg.Analyzer(k)
-		for i, t := range toks {
-			kw.add(t.Term, t.Word, 1)
-			if cfg.BigramWeight > 0 && i > 0 && !t.Break {
-				kw.add(toks[i-1].Term+" "+t.Term, toks[i-1].Word+" "+t.Word, cfg.BigramWeight)
-			}
-		}
+		words(k, cfg.KeywordWeight)
 		if key, n := phraseKey(k); n > 1 && cfg.PhraseWeight > 0 {
-			kw.add(phrasePrefix+key, strings.ToLower(strings.TrimSpace(k)), cfg.PhraseWeight)
+			add(phrasePrefix+key, strings.ToLower(strings.TrimSpace(k)), cfg.KeywordWeight, cfg.PhraseWeight)
 		}
 	}
-	return append(out, kw)
+	return c
 }
 
-// add counts a feature occurrence with a weight relative to a word.
-func (f *fieldCounts) add(key, surface string, w float64) {
-	if f.weight == 0 || w == 0 {
-		return
+// kindWeight is the weight of a feature kind relative to a word.
+func (m *TFIDF) kindWeight(k FeatureKind) float64 {
+	switch k {
+	case Bigram:
+		return m.cfg.BigramWeight
+	case Phrase:
+		return m.cfg.PhraseWeight
 	}
-	f.counts[key]++
-	if _, ok := f.surface[key]; !ok {
-		f.surface[key] = surface
-		f.mult[key] = w
-	}
+	return 1
 }
 
-// weigh turns field counts into a unit vector.
-func (m *TFIDF) weigh(fields []fieldCounts) Sparse {
-	w := map[uint32]float64{}
-	if m.cfg.BM25 {
-		tf := map[uint32]float64{}
-		dl := 0.0
-		for _, f := range fields {
-			for key, c := range f.counts {
-				dl += f.weight * f.mult[key] * c
-				if i, ok := m.index[key]; ok {
-					tf[i] += f.weight * f.mult[key] * c
-				}
-			}
+// weigh turns model features with their field-weighted frequencies into a
+// unit vector; length is the document's weighted length (for BM25).
+func (m *TFIDF) weigh(ids []uint32, tf []float64, length float64) Sparse {
+	w := make(map[uint32]float64, len(ids))
+	for j, i := range ids {
+		t, kw := tf[j], m.kindWeight(m.kind[i])
+		if m.cfg.BM25 {
+			t *= kw
+			norm := m.cfg.K1 * (1 - m.cfg.B + m.cfg.B*length/max(m.avgLen, 1e-9))
+			w[i] += m.idf[i] * t * (m.cfg.K1 + 1) / (t + norm)
+			continue
 		}
-		norm := m.cfg.K1 * (1 - m.cfg.B + m.cfg.B*dl/max(m.avgLen, 1e-9))
-		for i, t := range tf {
-			w[i] = m.idf[i] * t * (m.cfg.K1 + 1) / (t + norm)
+		if !m.cfg.LinearTF && t > 1 {
+			t = 1 + math.Log(t)
 		}
-	} else {
-		// As in BM25F, field-weighted counts are summed before the
-		// sublinear saturation, so a word in the title, the abstract and
-		// the keyphrases is not counted as three independent hits.
-		tf := map[uint32]float64{}
-		mult := map[uint32]float64{}
-		for _, f := range fields {
-			for key, c := range f.counts {
-				if i, ok := m.index[key]; ok {
-					tf[i] += f.weight * c
-					mult[i] = f.mult[key]
-				}
-			}
-		}
-		for i, t := range tf {
-			if !m.cfg.LinearTF && t > 1 {
-				t = 1 + math.Log(t)
-			}
-			w[i] = mult[i] * t * m.idf[i]
-		}
+		w[i] += kw * t * m.idf[i]
 	}
 	s := sparseFromMap(w)
 	s.Normalize()
@@ -342,15 +409,4 @@ func featureKind(key string) FeatureKind {
 		return Bigram
 	}
 	return Word
-}
-
-// mostCommon returns the most frequent string, the smallest on ties.
-func mostCommon(m map[string]int) string {
-	best, n := "", -1
-	for s, c := range m {
-		if c > n || (c == n && s < best) {
-			best, n = s, c
-		}
-	}
-	return best
 }

@@ -462,11 +462,32 @@ func TestTFIDFMinDF(t *testing.T) {
 	}
 }
 
+// TestTFIDFDisplay pins the display form: the shortest form seen (for
+// plural stemming, the singular), then the alphabetically first. It is
+// independent of document order and costs one string per feature.
 func TestTFIDFDisplay(t *testing.T) {
-	docs := []Document{{Title: "networks"}, {Title: "networks"}, {Title: "network"}}
-	m, _ := FitTFIDF(docs, TFIDFConfig{})
-	if s, kind := m.Feature(feature(t, m, "network")); s != "networks" || kind != Word {
-		t.Errorf("Feature(network) = %q, %v; want the most common surface \"networks\", Word", s, kind)
+	tests := []struct {
+		name string
+		docs []Document
+		key  string
+		want string
+	}{
+		{"singular wins", []Document{{Title: "networks"}, {Title: "networks"}, {Title: "network"}}, "network", "network"},
+		{"order does not matter", []Document{{Title: "network"}, {Title: "networks"}}, "network", "network"},
+		{"snowball stem shows a word", []Document{{Title: "equivariance"}, {Title: "equivariant"}}, "equivari", "equivariant"},
+		{"bigram", []Document{{Abstract: "neural networks"}, {Abstract: "neural network"}}, "neural network", "neural network"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := TFIDFConfig{}
+			if tt.key == "equivari" {
+				cfg.Analyzer = SnowballStemmer.Analyze
+			}
+			m, _ := FitTFIDF(tt.docs, cfg)
+			if s, _ := m.Feature(feature(t, m, tt.key)); s != tt.want {
+				t.Errorf("Feature(%s) = %q, want %q", tt.key, s, tt.want)
+			}
+		})
 	}
 }
 
