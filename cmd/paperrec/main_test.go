@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -297,5 +299,52 @@ func TestClustersCommand(t *testing.T) {
 		if code, _, errs := runCmd(t, "", append([]string{"clusters", "--corpus", small}, args...)...); code != 2 {
 			t.Errorf("%v: exit %d (%s), want 2", args, code, errs)
 		}
+	}
+}
+
+func TestBuildAndServeSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "engine.snap")
+	code, out, errs := runCmd(t, "", "build", "--corpus", small, "--out", path)
+	if code != 0 {
+		t.Fatalf("build: exit %d: %s", code, errs)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(raw)
+	want := hex.EncodeToString(sum[:])
+	side, _ := os.ReadFile(path + ".sha256")
+	if string(side) != want+"  engine.snap\n" || !strings.HasPrefix(out, want) {
+		t.Errorf("sidecar %q, stdout %q; want the file's sha256 %s", side, out, want)
+	}
+	e := &env{getenv: func(string) string { return "" }, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	svc, err := e.readSnapshot(context.Background(), path, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Addr: "127.0.0.1:0", Logger: e.log}
+	if err := m.Open(svc); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	resp, err := http.Get(m.URL() + "/v1/papers/p001/related?k=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("related from a snapshot: status %d", resp.StatusCode)
+	}
+	if _, err := e.readSnapshot(context.Background(), path, strings.Repeat("0", 64)); err == nil || !strings.Contains(err.Error(), "want 0000") {
+		t.Errorf("a wrong expected checksum: err = %v", err)
+	}
+	os.WriteFile(path, raw[:len(raw)-1], 0o644)
+	if code, _, errs := runCmd(t, "", "serve", "--snapshot", path, "--addr", "127.0.0.1:0"); code != 1 || !strings.Contains(errs, "bad snapshot") {
+		t.Errorf("truncated snapshot: exit %d: %s", code, errs)
+	}
+	if code, _, _ := runCmd(t, "", "build", "--corpus", small); code != 2 {
+		t.Errorf("build without --out: exit %d, want 2", code)
 	}
 }

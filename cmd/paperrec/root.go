@@ -41,6 +41,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(e.serveCmd(), e.relatedCmd(), e.searchCmd(), e.exportCmd(), e.evalCmd(), e.rankCmd(), e.clustersCmd())
+	root.AddCommand(e.serveCmd(), e.relatedCmd(), e.searchCmd(), e.exportCmd(), e.evalCmd(), e.rankCmd(), e.clustersCmd(), e.buildCmd())
 	return root
 }

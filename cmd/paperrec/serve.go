@@ -74,8 +74,10 @@ func (m *Main) Close() error {
 
 func (e *env) serveCmd() *cobra.Command {
 	var (
-		cf   corpusFlags
-		addr string
+		cf       corpusFlags
+		addr     string
+		snapshot string
+		wantSum  string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -83,7 +85,18 @@ func (e *env) serveCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			svc, err := e.buildService(ctx, cf)
+			var (
+				svc *recommend.Service
+				err error
+			)
+			if snapshot != "" {
+				if cmd.Flags().Changed("corpus") {
+					return usageError{fmt.Errorf("--snapshot and --corpus: give one (a snapshot holds its corpus)")}
+				}
+				svc, err = e.readSnapshot(ctx, snapshot, wantSum)
+			} else {
+				svc, err = e.buildService(ctx, cf)
+			}
 			if err != nil {
 				return err
 			}
@@ -106,6 +119,8 @@ func (e *env) serveCmd() *cobra.Command {
 		def = "127.0.0.1:8080"
 	}
 	cmd.Flags().StringVar(&addr, "addr", def, "listen address (env PAPERREC_ADDR)")
+	cmd.Flags().StringVar(&snapshot, "snapshot", e.getenv("PAPERREC_SNAPSHOT"), "serve a snapshot written by paperrec build instead of building (env PAPERREC_SNAPSHOT)")
+	cmd.Flags().StringVar(&wantSum, "snapshot-sha256", e.getenv("PAPERREC_SNAPSHOT_SHA256"), "refuse a snapshot whose SHA-256 differs (env PAPERREC_SNAPSHOT_SHA256)")
 	e.addCorpusFlags(cmd, &cf)
 	return cmd
 }
