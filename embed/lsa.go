@@ -143,7 +143,7 @@ func FitLSA(docs []Sparse, terms int, cfg LSAConfig) (*LSA, [][]float32, error) 
 			vecs[i] = m.project(az.RawRowView(i))
 		}
 	} else {
-		inRows(len(all), func(lo, hi int) {
+		inBlocks(len(all), 64, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				vecs[i] = m.Transform(all[i])
 			}
@@ -233,7 +233,7 @@ func mulSparseSigns(rows []Sparse, terms, l int, seed uint64) *mat.Dense {
 		}
 	}
 	y := mat.NewDense(len(rows), l, nil)
-	inRows(len(rows), func(lo, hi int) {
+	inBlocks(len(rows), 64, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			r := rows[i]
 			out := y.RawRowView(i)
@@ -268,7 +268,7 @@ func splitmix64(x uint64) uint64 {
 func mulSparse(rows []Sparse, x *mat.Dense, l int) *mat.Dense {
 	y := mat.NewDense(len(rows), l, nil)
 	raw := x.RawMatrix()
-	inColumns(l, func(lo, hi int) {
+	inBlocks(l, 32, func(lo, hi int) {
 		for i, r := range rows {
 			out := y.RawRowView(i)[lo:hi]
 			for j, t := range r.Idx {
@@ -311,7 +311,7 @@ func transpose(rows []Sparse, terms int) []column {
 func mulSparseT(cols []column, q *mat.Dense, l int) *mat.Dense {
 	z := mat.NewDense(len(cols), l, nil)
 	raw := z.RawMatrix()
-	inRows(len(cols), func(lo, hi int) {
+	inBlocks(len(cols), 64, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			out := raw.Data[t*raw.Stride : t*raw.Stride+l]
 			col := cols[t]
@@ -326,25 +326,15 @@ func mulSparseT(cols []column, q *mat.Dense, l int) *mat.Dense {
 	return z
 }
 
-// inRows runs f over disjoint row blocks [lo, hi) of [0, n) on up to
-// GOMAXPROCS goroutines.
-func inRows(n int, f func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
+// inBlocks runs f over disjoint blocks [lo, hi) of [0, n), one per
+// goroutine, on up to GOMAXPROCS goroutines and no block smaller than
+// minBlock: the sparse products split rows or columns this way, so no two
+// goroutines write one output element.
+func inBlocks(n, minBlock int, f func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/minBlock))
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Go(func() { f(lo, hi) })
-	}
-	wg.Wait()
-}
-
-// inColumns runs f over disjoint column blocks [lo, hi) of [0, l) on up to
-// GOMAXPROCS goroutines; blocks never share an output element.
-func inColumns(l int, f func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), max(1, l/32))
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*l/workers, (w+1)*l/workers
 		wg.Go(func() { f(lo, hi) })
 	}
 	wg.Wait()

@@ -2,10 +2,8 @@ package embed
 
 import (
 	"math"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // Document is the text of one paper by field.
@@ -226,16 +224,11 @@ func betterSurface(a, b string) bool {
 
 // parallel runs f(0..n-1) on up to GOMAXPROCS goroutines.
 func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < n; i += workers {
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
+	inBlocks(n, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			f(i)
+		}
+	})
 }
 
 // Transform returns the unit vector of a document under the fitted model;

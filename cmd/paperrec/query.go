@@ -110,6 +110,17 @@ func (f queryFlags) options() (recommend.Options, error) {
 	return o, err
 }
 
+// prepare reads the query flags and builds the engine: the first steps of
+// related and search.
+func (e *env) prepare(cmd *cobra.Command, cf corpusFlags, qf queryFlags) (*recommend.Service, recommend.Options, error) {
+	o, err := qf.options()
+	if err != nil {
+		return nil, o, err
+	}
+	svc, err := e.buildServiceWith(cmd.Context(), cf, skipThemes)
+	return svc, o, err
+}
+
 func (e *env) relatedCmd() *cobra.Command {
 	var (
 		cf corpusFlags
@@ -120,11 +131,7 @@ func (e *env) relatedCmd() *cobra.Command {
 		Short: "The papers most like a paper, and why",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := qf.options()
-			if err != nil {
-				return err
-			}
-			svc, err := e.buildServiceWith(cmd.Context(), cf, skipThemes)
+			svc, o, err := e.prepare(cmd, cf, qf)
 			if err != nil {
 				return err
 			}
@@ -159,11 +166,7 @@ func (e *env) searchCmd() *cobra.Command {
 		Short: "Papers matching free text",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := qf.options()
-			if err != nil {
-				return err
-			}
-			svc, err := e.buildServiceWith(cmd.Context(), cf, skipThemes)
+			svc, o, err := e.prepare(cmd, cf, qf)
 			if err != nil {
 				return err
 			}
