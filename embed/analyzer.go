@@ -21,6 +21,8 @@ import (
 )
 
 // Token is one content word of a text.
+//
+// A plain value.
 type Token struct {
 	// Term is the normalised, stemmed form used as a feature ("network").
 	Term string
@@ -63,6 +65,8 @@ var foldSpecial = map[rune]string{'ß': "ss", 'ẞ': "ss", 'ø': "o", 'ł': "l",
 	'æ': "ae", 'œ': "oe", 'ı': "i", 'K': "k", 'ℓ': "l", 'ℒ': "l"}
 
 // Stemmer names a stemming algorithm.
+//
+// A plain value; its methods are safe for concurrent use.
 type Stemmer uint8
 
 // Stemmers.

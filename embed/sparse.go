@@ -56,6 +56,8 @@ func (s Sparse) Normalize() {
 }
 
 // Contribution is one shared feature's part of a dot product.
+//
+// A plain value.
 type Contribution struct {
 	Feature uint32
 	Value   float64 // s[Feature] * t[Feature]

@@ -7,6 +7,8 @@ import (
 )
 
 // Document is the text of one paper by field.
+//
+// A plain value; the models only read it.
 type Document struct {
 	Title    string
 	Abstract string
@@ -65,6 +67,8 @@ func (c TFIDFConfig) withDefaults() TFIDFConfig {
 }
 
 // FeatureKind says what a feature of a [TFIDF] model stands for.
+//
+// A plain value.
 type FeatureKind uint8
 
 // Kinds of feature.

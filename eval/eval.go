@@ -17,6 +17,8 @@ import (
 
 // Judgment grades one candidate paper for one query paper: 0 not related,
 // 1 partly, 2 highly. Papers are named by title.
+//
+// A plain value.
 type Judgment struct {
 	Query     string `json:"query"`
 	Candidate string `json:"candidate"`
@@ -45,6 +47,8 @@ func ParseJudgments(r io.Reader, file string) ([]Judgment, error) {
 }
 
 // Qrels are judgments resolved to paper IDs: query ID → candidate ID → grade.
+//
+// Read-only once resolved: safe for concurrent reads.
 type Qrels map[string]map[string]int
 
 // Resolve maps judgment titles to IDs in a corpus. Titles match
@@ -76,9 +80,13 @@ func Resolve(js []Judgment, c *models.Corpus) (Qrels, error) {
 func titleKey(t string) string { return strings.ToLower(strings.Join(strings.Fields(t), " ")) }
 
 // RelatedFunc returns the IDs of the k papers most related to a paper, best first.
+//
+// Score calls it from one goroutine.
 type RelatedFunc func(ctx context.Context, id string, k int) ([]string, error)
 
 // QueryScore is one query's figures.
+//
+// A plain value.
 type QueryScore struct {
 	ID     string  `json:"id"`
 	NDCG   float64 `json:"ndcg"`
@@ -88,6 +96,8 @@ type QueryScore struct {
 }
 
 // Report holds the means over queries and each query's figures.
+//
+// A plain value.
 type Report struct {
 	K       int          `json:"k"`
 	Queries int          `json:"queries"`

@@ -12,6 +12,8 @@ import (
 // the source gave only a year or a year and month. The zero Date means
 // unknown. Dates compare by [Date.Compare]; JSON renders "2026-03-02",
 // "2026-03" or "2026".
+//
+// A plain value.
 type Date struct {
 	Year  int
 	Month time.Month

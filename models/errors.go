@@ -9,6 +9,8 @@ import (
 var ErrNotFound = errors.New("paper not found")
 
 // ParseError is a malformed record: where it is and what is wrong.
+//
+// A plain value.
 type ParseError struct {
 	File  string // the source's name, as given to the parser
 	Line  int    // 1-based line of the offending text

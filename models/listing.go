@@ -20,6 +20,8 @@ type ParseOptions struct {
 }
 
 // ParseResult is what a parser loaded.
+//
+// A plain value, owned by the caller.
 type ParseResult struct {
 	Papers []Paper
 	// Skipped holds one error per record left out under SkipInvalid, in file order.

@@ -12,6 +12,8 @@ import (
 // Category is a paper's research area, such as "Astrophysics". The
 // institute's listing uses the four [ListingCategories]; a JSON Lines corpus
 // may use any string, or none.
+//
+// A plain value.
 type Category string
 
 // The four areas of the institute's listing.

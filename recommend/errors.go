@@ -10,6 +10,8 @@ var ErrThemeNotFound = errors.New("theme not found")
 
 // InvalidArgumentError is a query parameter out of its range: the API maps
 // it to 400 and names the parameter.
+//
+// A plain value.
 type InvalidArgumentError struct {
 	Param string
 	Msg   string

@@ -22,6 +22,8 @@ type Options struct {
 
 // Item is one answer: a paper, its score in [0, 1], why it was chosen and
 // the research theme it belongs to.
+//
+// A value: copies share slices that nothing modifies, so it is safe for concurrent reads.
 type Item struct {
 	Paper models.Paper
 	Score float64
@@ -226,6 +228,8 @@ func (s *Service) diversify(cands []scored, k int, diversity float64) []scored {
 }
 
 // Ranked is a candidate's place in a ranking.
+//
+// A plain value.
 type Ranked struct {
 	ID    string  `json:"id"`
 	Score float64 `json:"score"`

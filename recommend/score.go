@@ -196,6 +196,8 @@ func dot32(a, b []float32) float64 {
 }
 
 // Signals are each signal's contribution to a score; they sum to it.
+//
+// A plain value.
 type Signals struct {
 	Lexical   float64 `json:"lexical"`
 	Latent    float64 `json:"latent"`
@@ -205,6 +207,8 @@ type Signals struct {
 }
 
 // Term is a shared word, bigram or keyphrase and its share of the score.
+//
+// A plain value.
 type Term struct {
 	Term  string  `json:"term"`
 	Kind  string  `json:"kind"` // "word", "bigram" or "keyphrase"
@@ -212,6 +216,8 @@ type Term struct {
 }
 
 // Why explains a score: like Elasticsearch's explain, the parts that made it.
+//
+// A value: safe for concurrent reads.
 type Why struct {
 	// Terms are the shared features that carried the lexical signal, with
 	// their share of the whole score, largest first.

@@ -32,6 +32,8 @@ type Index interface {
 }
 
 // Tokenizer names how text is split into features.
+//
+// A plain value.
 type Tokenizer string
 
 // Tokenizers.
@@ -41,6 +43,8 @@ const (
 )
 
 // IndexKind names an index implementation.
+//
+// A plain value.
 type IndexKind string
 
 // Index implementations.
@@ -153,6 +157,8 @@ type docVectors struct {
 }
 
 // BuildStats says what building the service took.
+//
+// A plain value.
 type BuildStats struct {
 	Papers   int           `json:"papers"`
 	Features int           `json:"features"`
@@ -321,6 +327,8 @@ func (s *Service) themeOf(i int) int {
 }
 
 // MapPoint is a paper's place on the landscape map.
+//
+// A plain value.
 type MapPoint struct {
 	ID    string  `json:"id"`
 	X     float64 `json:"x"`

@@ -44,12 +44,12 @@ var ErrBadSnapshot = errors.New("bad snapshot")
 
 // snapshot is the gob payload.
 type snapshot struct {
-	Config    Config
-	Papers    []models.Paper
-	Phrases   *embed.Phrases
-	Lex       *embed.TFIDF
-	LSA       *embed.LSA
-	Docs []docState
+	Config  Config
+	Papers  []models.Paper
+	Phrases *embed.Phrases
+	Lex     *embed.TFIDF
+	LSA     *embed.LSA
+	Docs    []docState
 	// Authors and AuthorIDF are the author weights, sorted by author.
 	Authors   []string
 	AuthorIDF []float64

@@ -32,6 +32,8 @@ import (
 
 // Input is what themes are built from. Build only reads it and keeps none
 // of it, so the caller may share it.
+//
+// Build only reads it.
 type Input struct {
 	// Papers in corpus order, keyphrases recovered (see package embed).
 	Papers []models.Paper

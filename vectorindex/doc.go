@@ -20,6 +20,8 @@ import "errors"
 
 // Result is one neighbour: the key given to Add and its cosine distance
 // 1-cos in [0,2].
+//
+// A plain value.
 type Result struct {
 	Key      uint32
 	Distance float32

@@ -22,6 +22,8 @@ const (
 
 // HNSWConfig sets the graph's parameters. Zero or negative fields take the
 // defaults: M 16, EfConstruction 200, EfSearch 64, Seed 1.
+//
+// A plain value.
 type HNSWConfig struct {
 	// M is the number of neighbours a node links to on insertion. Nodes keep
 	// at most 2*M links on level 0 and M on the levels above. Values below 2
