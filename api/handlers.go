@@ -114,6 +114,11 @@ func (s *Server) getPaper(c *gin.Context) {
 }
 
 func (s *Server) related(c *gin.Context) {
+	out, err := outputParams(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	o, err := s.optionParams(c)
 	if err != nil {
 		fail(c, err)
@@ -128,6 +133,10 @@ func (s *Server) related(c *gin.Context) {
 	items, err := s.svc.Related(c.Request.Context(), id, o)
 	if err != nil {
 		fail(c, err)
+		return
+	}
+	if out.html {
+		s.renderRelatedHTML(c, p, items, out.href)
 		return
 	}
 	s.render(c, gin.H{"paper": gin.H{"id": p.ID, "title": p.Title}, "related": s.itemsJSON(items)})

@@ -1,5 +1,7 @@
 // Package api serves paperrec over HTTP with Gin: papers, related papers
-// with explanations, search, recommendations, and an OpenAPI document.
+// with explanations, search, recommendations, an OpenAPI document, and the
+// website of package web (the landscape explorer and the related-work
+// widget, readable from any origin).
 // Errors are RFC 9457 problem details. It is the only package that knows
 // Gin; handlers bind parameters, call package recommend and render.
 package api
@@ -68,7 +70,7 @@ func New(svc *recommend.Service, cfg Config) *Server {
 	e.UseRawPath = true
 	e.UnescapePathValues = true
 	e.HandleMethodNotAllowed = true
-	e.Use(s.logRequests, s.recover)
+	e.Use(s.logRequests, s.recover, s.cors)
 	e.NoRoute(func(c *gin.Context) { fail(c, errNotRoute) })
 	e.NoMethod(func(c *gin.Context) {
 		c.Header("Content-Type", "application/problem+json")
@@ -76,6 +78,7 @@ func New(svc *recommend.Service, cfg Config) *Server {
 			Status: http.StatusMethodNotAllowed, Detail: c.Request.Method + " is not served here", Instance: c.Request.URL.RequestURI()})
 	})
 
+	s.webRoutes(e)
 	e.GET("/healthz", s.health)
 	e.GET("/openapi.json", s.openAPI)
 	v1 := e.Group("/v1")
@@ -123,29 +126,46 @@ func (s *Server) recover(c *gin.Context) {
 	c.Next()
 }
 
-// render writes a JSON answer. GET answers carry a strong ETag over the body
-// and Cache-Control, and a matching If-None-Match gets 304 Not Modified.
+// render writes a JSON answer through send.
 func (s *Server) render(c *gin.Context, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		fail(c, err)
 		return
 	}
+	s.send(c, "application/json; charset=utf-8", body)
+}
+
+// send writes a 200 answer. GET answers carry a strong ETag over the body
+// and Cache-Control (unless the handler set its own), and a matching
+// If-None-Match gets 304 Not Modified.
+func (s *Server) send(c *gin.Context, contentType string, body []byte) {
 	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
 		sum := sha256.Sum256(body)
 		etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
-		c.Header("ETag", etag)
+		if s.notModified(c, etag) {
+			return
+		}
+	}
+	c.Data(http.StatusOK, contentType, body)
+}
+
+// notModified sets ETag and Cache-Control and, when If-None-Match names
+// etag, answers 304 Not Modified and reports true.
+func (s *Server) notModified(c *gin.Context, etag string) bool {
+	c.Header("ETag", etag)
+	if c.Writer.Header().Get("Cache-Control") == "" {
 		if s.cfg.CacheMaxAge > 0 {
 			c.Header("Cache-Control", "public, max-age="+strconv.Itoa(int(s.cfg.CacheMaxAge.Seconds())))
 		} else {
 			c.Header("Cache-Control", "no-cache")
 		}
-		if etagMatch(c.GetHeader("If-None-Match"), etag) {
-			c.Status(http.StatusNotModified)
-			return
-		}
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	if etagMatch(c.GetHeader("If-None-Match"), etag) {
+		c.Status(http.StatusNotModified)
+		return true
+	}
+	return false
 }
 
 // etagMatch reports whether an If-None-Match header names etag (weak
