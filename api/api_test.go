@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -427,5 +428,40 @@ func TestClustersAndMap(t *testing.T) {
 	}
 	if len(spread) < 500 {
 		t.Errorf("only %d distinct positions for 574 papers", len(spread))
+	}
+}
+
+func TestGzipJSON(t *testing.T) {
+	plain := do(t, "GET", "/v1/papers?limit=1000", "")
+	zipped := do(t, "GET", "/v1/papers?limit=1000", "", "Accept-Encoding", "gzip, br")
+	if zipped.Header().Get("Content-Encoding") != "gzip" || plain.Header().Get("Content-Encoding") != "" {
+		t.Fatalf("Content-Encoding %q (gzip accepted), %q (not)", zipped.Header().Get("Content-Encoding"), plain.Header().Get("Content-Encoding"))
+	}
+	if zipped.Header().Get("ETag") == plain.Header().Get("ETag") {
+		t.Error("the same ETag for two encodings")
+	}
+	if !strings.Contains(zipped.Header().Get("Vary"), "Accept-Encoding") {
+		t.Errorf("Vary %q", zipped.Header().Get("Vary"))
+	}
+	zippedLen := zipped.Body.Len() // read before gunzipping drains the buffer
+	zr, err := gzip.NewReader(zipped.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(body, plain.Body.Bytes()) {
+		t.Errorf("gunzipped answer differs (%v)", err)
+	}
+	t.Logf("papers list: %d bytes, %d gzipped", plain.Body.Len(), zippedLen)
+	if zippedLen == 0 || zippedLen*2 > plain.Body.Len() {
+		t.Errorf("gzip gave %d of %d bytes", zippedLen, plain.Body.Len())
+	}
+	small := do(t, "GET", "/healthz", "", "Accept-Encoding", "gzip")
+	if small.Header().Get("Content-Encoding") != "" {
+		t.Error("a tiny answer was compressed")
+	}
+	again := do(t, "GET", "/v1/papers?limit=1000", "", "Accept-Encoding", "gzip", "If-None-Match", zipped.Header().Get("ETag"))
+	if again.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match with the gzip ETag: %d", again.Code)
 	}
 }

@@ -49,6 +49,12 @@ type Item struct {
 }
 
 func (s *Server) paperJSON(p models.Paper) Paper {
+	theme, _ := s.svc.ThemeOf(p.ID)
+	return paperOf(p, theme)
+}
+
+// paperOf renders a paper in theme; lists are never null.
+func paperOf(p models.Paper, theme int) Paper {
 	authors, kw := p.Authors, p.Keywords
 	if authors == nil {
 		authors = []string{}
@@ -56,14 +62,15 @@ func (s *Server) paperJSON(p models.Paper) Paper {
 	if kw == nil {
 		kw = []string{}
 	}
-	theme, _ := s.svc.ThemeOf(p.ID)
 	return Paper{ID: p.ID, Title: p.Title, Authors: authors, Category: string(p.Category), Date: p.Date.String(), Keywords: kw, Cluster: theme}
 }
 
-func (s *Server) itemsJSON(items []recommend.Item) []Item {
+// Items renders related, found or recommended papers as the API answers
+// them; the CLI prints the same shape with --json.
+func Items(items []recommend.Item) []Item {
 	out := make([]Item, len(items))
 	for i, it := range items {
-		p := s.paperJSON(it.Paper)
+		p := paperOf(it.Paper, it.Theme)
 		out[i] = Item{ID: p.ID, Title: p.Title, Authors: p.Authors, Category: p.Category, Date: p.Date, Score: it.Score, Why: it.Why, Cluster: it.Theme}
 	}
 	return out
@@ -139,7 +146,7 @@ func (s *Server) related(c *gin.Context) {
 		s.renderRelatedHTML(c, p, items, out.href)
 		return
 	}
-	s.render(c, gin.H{"paper": gin.H{"id": p.ID, "title": p.Title}, "related": s.itemsJSON(items)})
+	s.render(c, gin.H{"paper": gin.H{"id": p.ID, "title": p.Title}, "related": Items(items)})
 }
 
 // maxQueryBytes bounds the free text of a search.
@@ -165,7 +172,7 @@ func (s *Server) search(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	s.render(c, gin.H{"results": s.itemsJSON(items)})
+	s.render(c, gin.H{"results": Items(items)})
 }
 
 // RecommendRequest is the body of POST /v1/recommend.
@@ -195,7 +202,7 @@ func (s *Server) recommend(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	s.render(c, gin.H{"results": s.itemsJSON(items)})
+	s.render(c, gin.H{"results": Items(items)})
 }
 
 // decodeRecommend reads a RecommendRequest strictly: one JSON object, no

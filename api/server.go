@@ -7,14 +7,18 @@
 package api
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -136,16 +140,43 @@ func (s *Server) render(c *gin.Context, v any) {
 	s.send(c, "application/json; charset=utf-8", body)
 }
 
-// send writes a 200 answer. GET answers carry a strong ETag over the body
-// and Cache-Control (unless the handler set its own), and a matching
-// If-None-Match gets 304 Not Modified.
+// minGzip is the smallest answer worth compressing.
+const minGzip = 1024
+
+// gzipWriters reuses compressors: each holds about 800 KB of state.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed) // the level is valid
+	return zw
+}}
+
+// send writes a 200 answer, gzip-compressed when the client accepts it and
+// the body is at least minGzip bytes. GET answers carry a strong ETag over
+// the body (one per encoding) and Cache-Control (unless the handler set its
+// own), and a matching If-None-Match gets 304 Not Modified.
 func (s *Server) send(c *gin.Context, contentType string, body []byte) {
+	zip := len(body) >= minGzip && acceptsGzip(c.GetHeader("Accept-Encoding"))
+	if len(body) >= minGzip {
+		c.Writer.Header().Add("Vary", "Accept-Encoding")
+	}
 	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
 		sum := sha256.Sum256(body)
-		etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
-		if s.notModified(c, etag) {
+		etag := base64.RawURLEncoding.EncodeToString(sum[:12])
+		if zip {
+			etag += "-gz"
+		}
+		if s.notModified(c, `"`+etag+`"`) {
 			return
 		}
+	}
+	if zip {
+		var buf bytes.Buffer
+		zw := gzipWriters.Get().(*gzip.Writer)
+		zw.Reset(&buf)
+		zw.Write(body)
+		zw.Close()
+		gzipWriters.Put(zw)
+		body = buf.Bytes()
+		c.Header("Content-Encoding", "gzip")
 	}
 	c.Data(http.StatusOK, contentType, body)
 }

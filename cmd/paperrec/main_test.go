@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/paperrec/paperrec/api"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
@@ -38,7 +39,7 @@ func TestRelatedCommand(t *testing.T) {
 	}
 	var got struct {
 		Paper   struct{ ID string } `json:"paper"`
-		Related []itemJSON          `json:"related"`
+		Related []api.Item          `json:"related"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)

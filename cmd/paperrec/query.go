@@ -8,28 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paperrec/paperrec/api"
 	"github.com/paperrec/paperrec/recommend"
 )
-
-// itemJSON is a related or found paper as the CLI prints it with --json.
-type itemJSON struct {
-	ID       string        `json:"id"`
-	Title    string        `json:"title"`
-	Authors  []string      `json:"authors"`
-	Category string        `json:"category"`
-	Date     string        `json:"date"`
-	Score    float64       `json:"score"`
-	Why      recommend.Why `json:"why"`
-}
-
-func toJSON(items []recommend.Item) []itemJSON {
-	out := make([]itemJSON, len(items))
-	for i, it := range items {
-		out[i] = itemJSON{ID: it.Paper.ID, Title: it.Paper.Title, Authors: it.Paper.Authors,
-			Category: string(it.Paper.Category), Date: it.Paper.Date.String(), Score: it.Score, Why: it.Why}
-	}
-	return out
-}
 
 // printItems writes a readable list: rank, score, title, area and year, ID,
 // and a line of why.
@@ -117,7 +98,7 @@ func (e *env) prepare(cmd *cobra.Command, cf corpusFlags, qf queryFlags) (*recom
 	if err != nil {
 		return nil, o, err
 	}
-	svc, err := e.buildServiceWith(cmd.Context(), cf, skipThemes)
+	svc, err := e.buildService(cmd.Context(), cf)
 	return svc, o, err
 }
 
@@ -144,7 +125,7 @@ func (e *env) relatedCmd() *cobra.Command {
 				return err
 			}
 			if qf.asJSON {
-				return writeJSON(e.stdout, map[string]any{"paper": map[string]string{"id": p.ID, "title": p.Title}, "related": toJSON(items)})
+				return writeJSON(e.stdout, map[string]any{"paper": map[string]string{"id": p.ID, "title": p.Title}, "related": api.Items(items)})
 			}
 			fmt.Fprintf(e.stdout, "Related to: %s\n\n", p.Title)
 			printItems(e.stdout, items)
@@ -175,7 +156,7 @@ func (e *env) searchCmd() *cobra.Command {
 				return err
 			}
 			if qf.asJSON {
-				return writeJSON(e.stdout, map[string]any{"results": toJSON(items)})
+				return writeJSON(e.stdout, map[string]any{"results": api.Items(items)})
 			}
 			if len(items) == 0 {
 				fmt.Fprintln(e.stdout, "No paper matches.")
