@@ -56,7 +56,7 @@ func (s *Service) Related(ctx context.Context, id string, o Options) ([]Item, er
 	}
 	o.Filter.Exclude = append(slices.Clip(o.Filter.Exclude), id)
 	q := s.paperQuery(i)
-	return s.answer(ctx, []*query{&q}, nil, q.dense, o)
+	return s.answer(ctx, []*query{&q}, nil, q.dense, true, o)
 }
 
 // Search returns the papers that best match free text, best first. Text
@@ -69,7 +69,7 @@ func (s *Service) Search(ctx context.Context, text string, o Options) ([]Item, e
 	if q.lex.Len() == 0 {
 		return []Item{}, nil
 	}
-	return s.answer(ctx, []*query{&q}, nil, q.dense, o)
+	return s.answer(ctx, []*query{&q}, nil, q.dense, true, o)
 }
 
 // textQuery represents free text as a query: the text is read as an
@@ -123,7 +123,7 @@ func (s *Service) Recommend(ctx context.Context, positive, negative []string, o 
 			centroid[c] -= negativeWeight * v / float32(len(neg))
 		}
 	}
-	return s.answer(ctx, pos, neg, centroid, o)
+	return s.answer(ctx, pos, neg, centroid, false, o)
 }
 
 func (s *Service) queries(ids []string) ([]*query, error) {
@@ -147,8 +147,10 @@ type scored struct {
 }
 
 // answer scores index candidates near probe against the queries, applies
-// diversity and returns the top k with explanations.
-func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32, o Options) ([]Item, error) {
+// diversity and returns the top k with explanations. ownProbe says that the
+// probe is the one positive query's own vector, so that the index's
+// distance is its latent cosine.
+func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32, ownProbe bool, o Options) ([]Item, error) {
 	accept, err := s.acceptFunc(o.Filter)
 	if err != nil {
 		return nil, err
@@ -160,13 +162,21 @@ func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	for _, q := range append(slices.Clip(pos), neg...) {
+		defer s.attach(q)()
+	}
 	cands := make([]scored, 0, len(res))
 	for _, r := range res {
 		i := int(r.Key)
 		c := scored{i: i}
 		bestScore := -1.0
 		for p, q := range pos {
-			v := s.score(q, i)
+			var v float64
+			if ownProbe {
+				v, _ = s.fuse(q, s.signalsWith(q, i, 1-float64(r.Distance)))
+			} else {
+				v = s.score(q, i)
+			}
 			c.score += v / float64(len(pos))
 			if v > bestScore {
 				bestScore, c.best = v, p
@@ -220,9 +230,11 @@ func (s *Service) diversify(cands []scored, k int, diversity float64) []scored {
 		pool = slices.Delete(pool, best, best+1)
 		redundancy = slices.Delete(redundancy, best, best+1)
 		pq := s.paperQuery(pick.i)
+		release := s.attach(&pq)
 		for j, c := range pool {
 			redundancy[j] = max(redundancy[j], s.score(&pq, c.i))
 		}
+		release()
 	}
 	return chosen
 }

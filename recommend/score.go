@@ -49,10 +49,13 @@ type query struct {
 	lex embed.Sparse
 	// shared is the norm of lex over shareable features for a paper, 1 for
 	// free text (whose words may match a paper's unique ones).
-	shared   float64
-	dense    []float32
-	phrases  []uint32
-	authors  []string
+	shared     float64
+	dense      []float32
+	phrases    []uint32
+	authors    []int32
+	authorNorm float64
+	// scatter, when attached, holds lex densely for fast dot products.
+	scatter  []float32
 	category models.Category
 	// free is set for free text: no authors or area to compare.
 	free bool
@@ -60,7 +63,31 @@ type query struct {
 
 func (s *Service) paperQuery(i int) query {
 	d := &s.docs[i]
-	return query{lex: d.lex, shared: d.shared, dense: d.dense, phrases: d.phrases, authors: d.authors, category: s.papers[i].Category}
+	return query{lex: d.lex, shared: d.shared, dense: d.dense, phrases: d.phrases, authors: d.authors,
+		authorNorm: d.authorNorm, category: s.papers[i].Category}
+}
+
+// attach scatters q's TF-IDF vector into a pooled dense array, so that
+// scoring many candidates costs one multiply-add per candidate feature
+// instead of a merge of two sparse lists. Call the returned func when done.
+func (s *Service) attach(q *query) (release func()) {
+	p, _ := s.scratch.Get().(*[]float32)
+	if p == nil || len(*p) != s.lex.Len() {
+		buf := make([]float32, s.lex.Len())
+		p = &buf
+	}
+	buf := *p
+	for j, f := range q.lex.Idx {
+		buf[f] = q.lex.Val[j]
+	}
+	q.scatter = buf
+	return func() {
+		for _, f := range q.lex.Idx {
+			buf[f] = 0
+		}
+		q.scatter = nil
+		s.scratch.Put(p)
+	}
 }
 
 // signals are the raw similarities of a query and a paper, each in [0, 1].
@@ -69,14 +96,20 @@ type signals struct {
 }
 
 func (s *Service) signals(q *query, i int) signals {
+	return s.signalsWith(q, i, dot32(q.dense, s.docs[i].dense))
+}
+
+// signalsWith is signals with the latent cosine already known (the index
+// returns it as 1 − distance when q's own vector was the probe).
+func (s *Service) signalsWith(q *query, i int, cosine float64) signals {
 	d := &s.docs[i]
 	sg := signals{
 		lexical:   s.lexical(q, d),
-		latent:    max(0, dot32(q.dense, d.dense)),
+		latent:    max(0, cosine),
 		keyphrase: s.phraseCosine(q.phrases, d.phrases),
 	}
 	if !q.free {
-		sg.author = s.authorCosine(q.authors, d.authors)
+		sg.author = s.authorCosine(q, d)
 		if q.category != "" && q.category == s.papers[i].Category {
 			sg.category = 1
 		}
@@ -88,7 +121,16 @@ func (s *Service) signals(q *query, i int) signals {
 // is taken over the features both could share (df >= 2), which their
 // shared norms measure; free text is compared with the whole vector.
 func (s *Service) lexical(q *query, d *docVectors) float64 {
-	dot := q.lex.Dot(d.lex)
+	var dot float64
+	if q.scatter != nil {
+		var sum float32
+		for j, f := range d.lex.Idx {
+			sum += q.scatter[f] * d.lex.Val[j]
+		}
+		dot = float64(sum)
+	} else {
+		dot = q.lex.Dot(d.lex)
+	}
 	if dot == 0 {
 		return 0
 	}
@@ -161,30 +203,28 @@ func (s *Service) phraseCosine(a, b []uint32) float64 {
 	return dot / math.Sqrt(na*nb)
 }
 
-// authorCosine is the cosine of two sorted author sets with each author
-// weighted by rarity, so that sharing a student counts for more than
-// sharing the head of a large group.
-func (s *Service) authorCosine(a, b []string) float64 {
-	if len(a) == 0 || len(b) == 0 {
+// authorCosine is the cosine of two author sets with each author weighted
+// by rarity, so that sharing a student counts for more than sharing the
+// head of a large group.
+func (s *Service) authorCosine(q *query, d *docVectors) float64 {
+	if q.authorNorm == 0 || d.authorNorm == 0 {
 		return 0
 	}
-	w := func(x string) float64 {
-		if v, ok := s.authorIDF[x]; ok {
-			return v
+	var dot float64
+	a, b := q.authors, d.authors
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			dot += s.authorIDF[a[i]] * s.authorIDF[a[i]]
+			i++
+			j++
 		}
-		return math.Log(float64(len(s.papers)+1)) + 1
 	}
-	var dot, na, nb float64
-	for _, x := range a {
-		na += w(x) * w(x)
-		if _, ok := slices.BinarySearch(b, x); ok {
-			dot += w(x) * w(x)
-		}
-	}
-	for _, x := range b {
-		nb += w(x) * w(x)
-	}
-	return dot / math.Sqrt(na*nb)
+	return dot / (q.authorNorm * d.authorNorm)
 }
 
 func dot32(a, b []float32) float64 {
@@ -257,8 +297,11 @@ func (s *Service) explain(q *query, i int) Why {
 	if sg.author > 0 {
 		for _, name := range s.papers[i].Authors {
 			keys := authorKeys([]string{name})
-			if len(keys) == 1 {
-				if _, ok := slices.BinarySearch(q.authors, keys[0]); ok {
+			if len(keys) != 1 {
+				continue
+			}
+			if id, ok := s.authorID[keys[0]]; ok {
+				if _, shared := slices.BinarySearch(q.authors, id); shared {
 					why.Authors = append(why.Authors, name)
 				}
 			}

@@ -13,6 +13,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paperrec/paperrec/embed"
@@ -140,9 +141,14 @@ type Service struct {
 	index   Index
 	themes  *themes.Model
 	docs    []docVectors
-	// authorIDF weighs an author key by rarity: ln((N+1)/(papers+1)) + 1.
-	authorIDF map[string]float64
-	stats     BuildStats
+	// Authors have ids in the order of their keys ("lastname initial");
+	// authorIDF weighs one by rarity: ln((N+1)/(papers+1)) + 1.
+	authorKeys []string
+	authorID   map[string]int32
+	authorIDF  []float64
+	// scratch holds dense copies of query vectors (see attach).
+	scratch sync.Pool
+	stats   BuildStats
 }
 
 // docVectors is everything scored about one paper.
@@ -150,10 +156,11 @@ type docVectors struct {
 	lex embed.Sparse
 	// shared is the norm of lex over features other papers can share
 	// (see embed.TFIDF.SharedNorm).
-	shared  float64
-	dense   []float32
-	phrases []uint32 // phrase features of the paper's own keyphrases, sorted
-	authors []string // normalised author keys, sorted
+	shared     float64
+	dense      []float32
+	phrases    []uint32 // phrase features of the paper's own keyphrases, sorted
+	authors    []int32  // author ids, sorted
+	authorNorm float64  // sqrt of the sum of their squared weights
 }
 
 // BuildStats says what building the service took.
@@ -230,24 +237,15 @@ func New(ctx context.Context, corpus *models.Corpus, cfg Config) (*Service, erro
 		return nil, &InvalidArgumentError{Param: "index", Msg: fmt.Sprintf("unknown index %q: want exact or hnsw", cfg.Index)}
 	}
 	s.docs = make([]docVectors, len(s.papers))
-	authorDF := map[string]int{}
-	for _, p := range s.papers {
-		for _, a := range authorKeys(p.Authors) {
-			authorDF[a]++
-		}
-	}
-	s.authorIDF = make(map[string]float64, len(authorDF))
-	for a, n := range authorDF {
-		s.authorIDF[a] = math.Log(float64(len(s.papers)+1)/float64(n+1)) + 1
-	}
+	s.indexAuthors()
 	for i, p := range s.papers {
 		s.docs[i] = docVectors{
 			lex:     lexVecs[i],
 			shared:  s.lex.SharedNorm(lexVecs[i]),
 			dense:   dense[i],
 			phrases: s.lex.PhraseFeatures(p.Keywords),
-			authors: authorKeys(p.Authors),
 		}
+		s.docs[i].authors, s.docs[i].authorNorm = s.authorsOf(p.Authors)
 		if err := s.index.Add(uint32(i), dense[i]); err != nil {
 			return nil, fmt.Errorf("build: index paper %s: %w", p.ID, err)
 		}
@@ -271,6 +269,43 @@ func New(ctx context.Context, corpus *models.Corpus, cfg Config) (*Service, erro
 // document returns a paper's text fields for the text models.
 func document(p models.Paper) embed.Document {
 	return embed.Document{Title: p.Title, Abstract: p.Abstract, Keywords: p.Keywords}
+}
+
+// indexAuthors gives every author key of the corpus an id, in key order,
+// and its rarity weight.
+func (s *Service) indexAuthors() {
+	df := map[string]int{}
+	for _, p := range s.papers {
+		for _, a := range authorKeys(p.Authors) {
+			df[a]++
+		}
+	}
+	s.authorKeys = make([]string, 0, len(df))
+	for a := range df {
+		s.authorKeys = append(s.authorKeys, a)
+	}
+	slices.Sort(s.authorKeys)
+	s.authorID = make(map[string]int32, len(df))
+	s.authorIDF = make([]float64, len(df))
+	for id, a := range s.authorKeys {
+		s.authorID[a] = int32(id)
+		s.authorIDF[id] = math.Log(float64(len(s.papers)+1)/float64(df[a]+1)) + 1
+	}
+}
+
+// authorsOf returns the sorted ids of the known authors among names and
+// the norm of their weights.
+func (s *Service) authorsOf(names []string) ([]int32, float64) {
+	var ids []int32
+	var norm float64
+	for _, k := range authorKeys(names) {
+		if id, ok := s.authorID[k]; ok {
+			ids = append(ids, id)
+			norm += s.authorIDF[id] * s.authorIDF[id]
+		}
+	}
+	slices.Sort(ids)
+	return ids, math.Sqrt(norm)
 }
 
 // authorKeys normalises names to "lastname initial" so that "J. Halverson"

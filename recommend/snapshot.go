@@ -11,7 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
+	"math"
 	"time"
 
 	"github.com/paperrec/paperrec/embed"
@@ -50,10 +50,10 @@ type snapshot struct {
 	Lex     *embed.TFIDF
 	LSA     *embed.LSA
 	Docs    []docState
-	// Authors and AuthorIDF are the author weights, sorted by author.
-	Authors   []string
-	AuthorIDF []float64
-	Themes    *themes.Model
+	// AuthorKeys and AuthorIDF are the authors by id and their weights.
+	AuthorKeys []string
+	AuthorIDF  []float64
+	Themes     *themes.Model
 	// HNSW holds the graph (vectorindex's own checked format); an exact
 	// index is rebuilt from the dense vectors.
 	HNSW  []byte
@@ -66,21 +66,14 @@ type docState struct {
 	Shared  float64
 	Dense   []float32
 	Phrases []uint32
-	Authors []string
+	Authors []int32
 }
 
 // WriteSnapshot writes the service to w and returns the SHA-256 of all the
 // bytes written.
 func (s *Service) WriteSnapshot(w io.Writer) ([32]byte, error) {
 	snap := snapshot{Config: s.cfg, Papers: s.papers, Phrases: s.phrases, Lex: s.lex, LSA: s.lsa,
-		Docs: make([]docState, len(s.docs)), Themes: s.themes, Stats: s.stats}
-	for a := range s.authorIDF {
-		snap.Authors = append(snap.Authors, a)
-	}
-	slices.Sort(snap.Authors)
-	for _, a := range snap.Authors {
-		snap.AuthorIDF = append(snap.AuthorIDF, s.authorIDF[a])
-	}
+		Docs: make([]docState, len(s.docs)), AuthorKeys: s.authorKeys, AuthorIDF: s.authorIDF, Themes: s.themes, Stats: s.stats}
 	snap.Config.TFIDF.Analyzer = nil
 	snap.Stats.Duration = 0 // not part of the engine; keeps the bytes reproducible
 	for i, d := range s.docs {
@@ -180,13 +173,14 @@ func fromSnapshot(snap *snapshot) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(snap.Authors) != len(snap.AuthorIDF) {
-		return nil, fmt.Errorf("%d authors, %d weights", len(snap.Authors), len(snap.AuthorIDF))
+	if len(snap.AuthorKeys) != len(snap.AuthorIDF) {
+		return nil, fmt.Errorf("%d authors, %d weights", len(snap.AuthorKeys), len(snap.AuthorIDF))
 	}
 	s := &Service{cfg: cfg, corpus: corpus, papers: snap.Papers, phrases: snap.Phrases, lex: snap.Lex, lsa: snap.LSA,
-		themes: snap.Themes, docs: make([]docVectors, len(snap.Docs)), authorIDF: make(map[string]float64, len(snap.Authors)), stats: snap.Stats}
-	for i, a := range snap.Authors {
-		s.authorIDF[a] = snap.AuthorIDF[i]
+		themes: snap.Themes, docs: make([]docVectors, len(snap.Docs)), stats: snap.Stats,
+		authorKeys: snap.AuthorKeys, authorIDF: snap.AuthorIDF, authorID: make(map[string]int32, len(snap.AuthorKeys))}
+	for id, a := range snap.AuthorKeys {
+		s.authorID[a] = int32(id)
 	}
 	if !cfg.SkipThemes && s.themes == nil {
 		return nil, errors.New("themes missing")
@@ -213,7 +207,15 @@ func fromSnapshot(snap *snapshot) (*Service, error) {
 				return nil, fmt.Errorf("paper %d: feature %d out of range", i, f)
 			}
 		}
-		s.docs[i] = docVectors{lex: embed.Sparse{Idx: d.Idx, Val: d.Val}, shared: d.Shared, dense: d.Dense, phrases: d.Phrases, authors: d.Authors}
+		var norm float64
+		for _, a := range d.Authors {
+			if a < 0 || int(a) >= len(s.authorIDF) {
+				return nil, fmt.Errorf("paper %d: author %d out of range", i, a)
+			}
+			norm += s.authorIDF[a] * s.authorIDF[a]
+		}
+		s.docs[i] = docVectors{lex: embed.Sparse{Idx: d.Idx, Val: d.Val}, shared: d.Shared, dense: d.Dense, phrases: d.Phrases,
+			authors: d.Authors, authorNorm: math.Sqrt(norm)}
 		if snap.HNSW == nil {
 			if err := s.index.Add(uint32(i), d.Dense); err != nil {
 				return nil, err
