@@ -177,7 +177,7 @@ func (s *Service) phraseCosine(a, b []uint32) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
-	var dot, na, nb float64
+	var na, nb float64
 	for _, f := range a {
 		v := s.lex.IDF(f)
 		na += v * v
@@ -186,21 +186,26 @@ func (s *Service) phraseCosine(a, b []uint32) float64 {
 		v := s.lex.IDF(f)
 		nb += v * v
 	}
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
+	dot := sharedWeight(a, b, func(f uint32) float64 { v := s.lex.IDF(f); return v * v })
+	return dot / math.Sqrt(na*nb)
+}
+
+// sharedWeight sums w over the elements two sorted sets share.
+func sharedWeight[T uint32 | int32](a, b []T, w func(T) float64) float64 {
+	var sum float64
+	for i, j := 0, 0; i < len(a) && j < len(b); {
 		switch {
 		case a[i] < b[j]:
 			i++
 		case a[i] > b[j]:
 			j++
 		default:
-			v := s.lex.IDF(a[i])
-			dot += v * v
+			sum += w(a[i])
 			i++
 			j++
 		}
 	}
-	return dot / math.Sqrt(na*nb)
+	return sum
 }
 
 // authorCosine is the cosine of two author sets with each author weighted
@@ -210,20 +215,7 @@ func (s *Service) authorCosine(q *query, d *docVectors) float64 {
 	if q.authorNorm == 0 || d.authorNorm == 0 {
 		return 0
 	}
-	var dot float64
-	a, b := q.authors, d.authors
-	for i, j := 0, 0; i < len(a) && j < len(b); {
-		switch {
-		case a[i] < b[j]:
-			i++
-		case a[i] > b[j]:
-			j++
-		default:
-			dot += s.authorIDF[a[i]] * s.authorIDF[a[i]]
-			i++
-			j++
-		}
-	}
+	dot := sharedWeight(q.authors, d.authors, func(a int32) float64 { return s.authorIDF[a] * s.authorIDF[a] })
 	return dot / (q.authorNorm * d.authorNorm)
 }
 
