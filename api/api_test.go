@@ -257,13 +257,9 @@ func TestETag(t *testing.T) {
 	}
 }
 
-// TestEscapedID serves IDs that need escaping in a path, as JSON Lines
-// corpora may bring (old arXiv IDs hold a slash).
-func TestEscapedID(t *testing.T) {
-	papers := []models.Paper{
-		{ID: "hep-th/9901001", Title: "Old style arXiv id", Abstract: "Strings and branes in anti de Sitter space."},
-		{ID: "2401.00001", Title: "New style", Abstract: "Branes and strings in de Sitter space."},
-	}
+// smallHandler serves an API over the given papers.
+func smallHandler(t *testing.T, papers []models.Paper) http.Handler {
+	t.Helper()
 	c, err := models.NewCorpus(papers)
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +268,17 @@ func TestEscapedID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(svc, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
+	return New(svc, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
+}
+
+// TestEscapedID serves IDs that need escaping in a path, as JSON Lines
+// corpora may bring (old arXiv IDs hold a slash).
+func TestEscapedID(t *testing.T) {
+	papers := []models.Paper{
+		{ID: "hep-th/9901001", Title: "Old style arXiv id", Abstract: "Strings and branes in anti de Sitter space."},
+		{ID: "2401.00001", Title: "New style", Abstract: "Branes and strings in de Sitter space."},
+	}
+	h := smallHandler(t, papers)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/v1/papers/hep-th%2F9901001/related?k=1", nil))
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"2401.00001"`) {

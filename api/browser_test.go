@@ -147,6 +147,21 @@ func newTab(t *testing.T, browser context.Context) context.Context {
 	return ctx
 }
 
+// quietTab opens a tab in which the test fails if the page logs an error or
+// an uncaught exception (see consoleErrors); the check runs when the test
+// ends, before the tab closes.
+func quietTab(t *testing.T, browser context.Context, allowFailedLoads bool) context.Context {
+	t.Helper()
+	ctx := newTab(t, browser)
+	logged := consoleErrors(ctx, allowFailedLoads)
+	t.Cleanup(func() {
+		if errs := logged(); len(errs) > 0 {
+			t.Errorf("the page logged errors: %q", errs)
+		}
+	})
+	return ctx
+}
+
 // consoleErrors collects the errors and uncaught exceptions the page logs
 // from now on; the returned func lists them so far. Failed loads are left
 // out when allowFailedLoads is set, for pages that fetch unknown papers on
@@ -314,13 +329,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	t.Run("widget on another origin renders k items", func(t *testing.T) {
-		ctx := newTab(t, browser)
-		logged := consoleErrors(ctx, true)
-		defer func() {
-			if errs := logged(); len(errs) > 0 {
-				t.Errorf("the page logged errors: %q", errs)
-			}
-		}()
+		ctx := quietTab(t, browser, true)
 		run(t, ctx, "open host page", chromedp.Navigate(host.URL+"/host"))
 		if st := waitWidget(t, ctx, "#w1"); st != "ready" {
 			t.Fatalf("state %q", st)
@@ -354,13 +363,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("several widgets, and one added later", func(t *testing.T) {
-		ctx := newTab(t, browser)
-		logged := consoleErrors(ctx, true)
-		defer func() {
-			if errs := logged(); len(errs) > 0 {
-				t.Errorf("the page logged errors: %q", errs)
-			}
-		}()
+		ctx := quietTab(t, browser, true)
 		run(t, ctx, "open host page", chromedp.Navigate(host.URL+"/host"))
 		waitWidget(t, ctx, "#w1")
 		if st := waitWidget(t, ctx, "#w2"); st != "ready" {
@@ -393,13 +396,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("unknown id and failed request show a quiet message", func(t *testing.T) {
-		ctx := newTab(t, browser)
-		logged := consoleErrors(ctx, true)
-		defer func() {
-			if errs := logged(); len(errs) > 0 {
-				t.Errorf("the page logged errors: %q", errs)
-			}
-		}()
+		ctx := quietTab(t, browser, true)
 		run(t, ctx, "open host page", chromedp.Navigate(host.URL+"/host"))
 		tests := []struct{ sel, state, text string }{
 			{"#w-unknown", "unknown", "No related papers are known for this paper."},
@@ -417,13 +414,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("widget names static files as the export does", func(t *testing.T) {
-		ctx := newTab(t, browser)
-		logged := consoleErrors(ctx, true)
-		defer func() {
-			if errs := logged(); len(errs) > 0 {
-				t.Errorf("the page logged errors: %q", errs)
-			}
-		}()
+		ctx := quietTab(t, browser, true)
 		run(t, ctx, "open host page", chromedp.Navigate(host.URL+"/host"))
 		poll[bool](t, ctx, "the widget script", `!!window.paperrecWidget`)
 		for _, id := range []string{fisherID, "hep-th/9901001", "a~b!c'd(e)f*g", ".hidden", "100% é ü/?#&"} {
@@ -435,13 +426,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("explorer draws every paper, searches and opens a paper", func(t *testing.T) {
-		ctx := newTab(t, browser)
-		logged := consoleErrors(ctx, false)
-		defer func() {
-			if errs := logged(); len(errs) > 0 {
-				t.Errorf("the page logged errors: %q", errs)
-			}
-		}()
+		ctx := quietTab(t, browser, false)
 		run(t, ctx, "open explorer", chromedp.Navigate(api.URL+"/"))
 		n := poll[string](t, ctx, "the map", `document.querySelector('#map').dataset.pointCount !== '0' && document.querySelector('#map').dataset.pointCount`)
 		if n != "574" || eval[int](t, ctx, `document.querySelectorAll('#points circle').length`) != 574 {
@@ -486,13 +471,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("explorer map click, keyboard and colour toggle", func(t *testing.T) {
-		ctx := newTab(t, browser)
-		logged := consoleErrors(ctx, false)
-		defer func() {
-			if errs := logged(); len(errs) > 0 {
-				t.Errorf("the page logged errors: %q", errs)
-			}
-		}()
+		ctx := quietTab(t, browser, false)
 		run(t, ctx, "open explorer", chromedp.Navigate(api.URL+"/"))
 		poll[bool](t, ctx, "the map", `document.querySelector('#map').dataset.pointCount === '574'`)
 
@@ -528,13 +507,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("explorer fits a phone", func(t *testing.T) {
-		ctx := newTab(t, browser)
-		logged := consoleErrors(ctx, false)
-		defer func() {
-			if errs := logged(); len(errs) > 0 {
-				t.Errorf("the page logged errors: %q", errs)
-			}
-		}()
+		ctx := quietTab(t, browser, false)
 		run(t, ctx, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 			chromedp.Navigate(api.URL+"/#paper="+fisherID))
 		poll[bool](t, ctx, "the paper", `document.querySelector('#detail').dataset.state === 'ready' && document.querySelector('#map').dataset.pointCount === '574'`)

@@ -3,9 +3,7 @@ package api
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -271,15 +269,7 @@ func TestRelatedHTMLEscapes(t *testing.T) {
 			Abstract: "Branes and strings in de Sitter space, holography."},
 		{ID: "hep-th/99+1", Title: "Slash id", Abstract: "Holography of strings and branes."},
 	}
-	c, err := models.NewCorpus(papers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := recommend.New(context.Background(), c, recommend.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := New(svc, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
+	h := smallHandler(t, papers)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/v1/papers/a/related?k=2&format=html&href=/p/{id}", nil))
 	body := w.Body.String()
