@@ -29,12 +29,15 @@ func (s *Service) acceptFunc(f Filter) (func(uint32) bool, error) {
 	}
 	excluded := map[uint32]bool{}
 	for _, id := range f.Exclude {
-		if i, ok := s.corpus.Index(id); ok {
+		if i, ok := s.lookup(id); ok {
 			excluded[uint32(i)] = true
 		}
 	}
 	return func(key uint32) bool {
-		p := &s.papers[key]
+		if !s.isLive(key) {
+			return false
+		}
+		p := &s.st.Papers[key]
 		if excluded[key] || (len(cats) > 0 && !cats[p.Category]) {
 			return false
 		}

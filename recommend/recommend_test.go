@@ -361,10 +361,10 @@ func TestDiversity(t *testing.T) {
 		var sum float64
 		n := 0
 		for i := range items {
-			a, _ := s.corpus.Index(items[i].Paper.ID)
+			a, _ := s.lookup(items[i].Paper.ID)
 			for j := range items {
 				if i != j {
-					b, _ := s.corpus.Index(items[j].Paper.ID)
+					b, _ := s.lookup(items[j].Paper.ID)
 					sum += s.Similarity(a, b)
 					n++
 				}

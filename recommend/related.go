@@ -50,7 +50,7 @@ func (s *Service) Related(ctx context.Context, id string, o Options) ([]Item, er
 	if err := s.checkOptions(&o); err != nil {
 		return nil, err
 	}
-	i, ok := s.corpus.Index(id)
+	i, ok := s.lookup(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", models.ErrNotFound, id)
 	}
@@ -76,9 +76,9 @@ func (s *Service) Search(ctx context.Context, text string, o Options) ([]Item, e
 // abstract, and the corpus's keyphrases found in it as its keyphrases, so
 // that "equivariant neural networks" matches papers listing that phrase.
 func (s *Service) textQuery(text string) query {
-	keywords := s.phrases.Find(text)
-	lex := s.lex.Transform(embed.Document{Abstract: text, Keywords: keywords})
-	return query{lex: lex, shared: 1, dense: s.lsa.Transform(lex), phrases: s.lex.PhraseFeatures(keywords), free: true}
+	keywords := s.st.Phrases.Find(text)
+	lex := s.st.Lex.Transform(embed.Document{Abstract: text, Keywords: keywords})
+	return query{lex: lex, shared: 1, dense: s.st.LSA.Transform(lex), phrases: s.st.Lex.PhraseFeatures(keywords), free: true}
 }
 
 // negativeWeight is how much the closest disliked paper takes off a score
@@ -112,7 +112,7 @@ func (s *Service) Recommend(ctx context.Context, positive, negative []string, o 
 	o.Filter.Exclude = append(append(slices.Clip(o.Filter.Exclude), positive...), negative...)
 	// Candidates around the Rocchio centroid: mean of positives less half
 	// the mean of negatives.
-	centroid := make([]float32, s.lsa.Dims())
+	centroid := make([]float32, s.st.LSA.Dims())
 	for _, q := range pos {
 		for c, v := range q.dense {
 			centroid[c] += v / float32(len(pos))
@@ -129,7 +129,7 @@ func (s *Service) Recommend(ctx context.Context, positive, negative []string, o 
 func (s *Service) queries(ids []string) ([]*query, error) {
 	out := make([]*query, 0, len(ids))
 	for _, id := range ids {
-		i, ok := s.corpus.Index(id)
+		i, ok := s.lookup(id)
 		if !ok {
 			return nil, fmt.Errorf("%w: %q", models.ErrNotFound, id)
 		}
@@ -155,7 +155,7 @@ func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.index.Search(probe, max(s.cfg.Candidates, o.K), accept)
+	res, err := s.line.index.Search(probe, max(s.cfg.Candidates, o.K), accept)
 	if err != nil {
 		return nil, fmt.Errorf("search index: %w", err)
 	}
@@ -204,7 +204,7 @@ func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32
 	cands = cands[:min(o.K, len(cands))]
 	items := make([]Item, len(cands))
 	for n, c := range cands {
-		items[n] = Item{Paper: s.papers[c.i], Score: round(c.score), Why: s.explain(pos[c.best], c.i), Theme: s.themeOf(c.i)}
+		items[n] = Item{Paper: s.st.Papers[c.i], Score: round(c.score), Why: s.explain(pos[c.best], c.i), Theme: s.themeOf(c.i)}
 	}
 	return items, nil
 }
@@ -250,14 +250,14 @@ type Ranked struct {
 // Rank scores every candidate against the paper id and returns them all,
 // best first (ties in the given order). Unknown IDs are errors.
 func (s *Service) Rank(ctx context.Context, id string, candidates []string) ([]Ranked, error) {
-	i, ok := s.corpus.Index(id)
+	i, ok := s.lookup(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", models.ErrNotFound, id)
 	}
 	q := s.paperQuery(i)
 	out := make([]Ranked, len(candidates))
 	for n, c := range candidates {
-		j, ok := s.corpus.Index(c)
+		j, ok := s.lookup(c)
 		if !ok {
 			return nil, fmt.Errorf("candidate %d: %w: %q", n, models.ErrNotFound, c)
 		}

@@ -62,18 +62,18 @@ type query struct {
 }
 
 func (s *Service) paperQuery(i int) query {
-	d := &s.docs[i]
-	return query{lex: d.lex, shared: d.shared, dense: d.dense, phrases: d.phrases, authors: d.authors,
-		authorNorm: d.authorNorm, category: s.papers[i].Category}
+	d := &s.st.Docs[i]
+	return query{lex: d.Lex, shared: d.Shared, dense: d.Dense, phrases: d.Phrases, authors: d.Authors,
+		authorNorm: s.norms[i], category: s.st.Papers[i].Category}
 }
 
 // attach scatters q's TF-IDF vector into a pooled dense array, so that
 // scoring many candidates costs one multiply-add per candidate feature
 // instead of a merge of two sparse lists. Call the returned func when done.
 func (s *Service) attach(q *query) (release func()) {
-	p, _ := s.scratch.Get().(*[]float32)
-	if p == nil || len(*p) != s.lex.Len() {
-		buf := make([]float32, s.lex.Len())
+	p, _ := s.line.scratch.Get().(*[]float32)
+	if p == nil || len(*p) != s.st.Lex.Len() {
+		buf := make([]float32, s.st.Lex.Len())
 		p = &buf
 	}
 	buf := *p
@@ -86,7 +86,7 @@ func (s *Service) attach(q *query) (release func()) {
 			buf[f] = 0
 		}
 		q.scatter = nil
-		s.scratch.Put(p)
+		s.line.scratch.Put(p)
 	}
 }
 
@@ -96,21 +96,21 @@ type signals struct {
 }
 
 func (s *Service) signals(q *query, i int) signals {
-	return s.signalsWith(q, i, dot32(q.dense, s.docs[i].dense))
+	return s.signalsWith(q, i, dot32(q.dense, s.st.Docs[i].Dense))
 }
 
 // signalsWith is signals with the latent cosine already known (the index
 // returns it as 1 − distance when q's own vector was the probe).
 func (s *Service) signalsWith(q *query, i int, cosine float64) signals {
-	d := &s.docs[i]
+	d := &s.st.Docs[i]
 	sg := signals{
 		lexical:   s.lexical(q, d),
 		latent:    max(0, cosine),
-		keyphrase: s.phraseCosine(q.phrases, d.phrases),
+		keyphrase: s.phraseCosine(q.phrases, d.Phrases),
 	}
 	if !q.free {
-		sg.author = s.authorCosine(q, d)
-		if q.category != "" && q.category == s.papers[i].Category {
+		sg.author = s.authorCosine(q, d, s.norms[i])
+		if q.category != "" && q.category == s.st.Papers[i].Category {
 			sg.category = 1
 		}
 	}
@@ -120,23 +120,23 @@ func (s *Service) signalsWith(q *query, i int, cosine float64) signals {
 // lexical is the cosine of q and d's TF-IDF vectors. Between two papers it
 // is taken over the features both could share (df >= 2), which their
 // shared norms measure; free text is compared with the whole vector.
-func (s *Service) lexical(q *query, d *docVectors) float64 {
+func (s *Service) lexical(q *query, d *doc) float64 {
 	var dot float64
 	if q.scatter != nil {
 		var sum float32
-		for j, f := range d.lex.Idx {
-			sum += q.scatter[f] * d.lex.Val[j]
+		for j, f := range d.Lex.Idx {
+			sum += q.scatter[f] * d.Lex.Val[j]
 		}
 		dot = float64(sum)
 	} else {
-		dot = q.lex.Dot(d.lex)
+		dot = q.lex.Dot(d.Lex)
 	}
 	if dot == 0 {
 		return 0
 	}
 	norm := q.shared
 	if !q.free {
-		norm *= d.shared
+		norm *= d.Shared
 	}
 	return min(1, dot/norm)
 }
@@ -179,14 +179,14 @@ func (s *Service) phraseCosine(a, b []uint32) float64 {
 	}
 	var na, nb float64
 	for _, f := range a {
-		v := s.lex.IDF(f)
+		v := s.st.Lex.IDF(f)
 		na += v * v
 	}
 	for _, f := range b {
-		v := s.lex.IDF(f)
+		v := s.st.Lex.IDF(f)
 		nb += v * v
 	}
-	dot := sharedWeight(a, b, func(f uint32) float64 { v := s.lex.IDF(f); return v * v })
+	dot := sharedWeight(a, b, func(f uint32) float64 { v := s.st.Lex.IDF(f); return v * v })
 	return dot / math.Sqrt(na*nb)
 }
 
@@ -211,12 +211,12 @@ func sharedWeight[T uint32 | int32](a, b []T, w func(T) float64) float64 {
 // authorCosine is the cosine of two author sets with each author weighted
 // by rarity, so that sharing a student counts for more than sharing the
 // head of a large group.
-func (s *Service) authorCosine(q *query, d *docVectors) float64 {
-	if q.authorNorm == 0 || d.authorNorm == 0 {
+func (s *Service) authorCosine(q *query, d *doc, norm float64) float64 {
+	if q.authorNorm == 0 || norm == 0 {
 		return 0
 	}
-	dot := sharedWeight(q.authors, d.authors, func(a int32) float64 { return s.authorIDF[a] * s.authorIDF[a] })
-	return dot / (q.authorNorm * d.authorNorm)
+	dot := sharedWeight(q.authors, d.Authors, func(a int32) float64 { w := s.st.Authors[a].IDF; return w * w })
+	return dot / (q.authorNorm * norm)
 }
 
 func dot32(a, b []float32) float64 {
@@ -269,33 +269,35 @@ const maxWhyTerms = 8
 func (s *Service) explain(q *query, i int) Why {
 	sg := s.signals(q, i)
 	_, contrib := s.fuse(q, sg)
-	d := &s.docs[i]
+	d := &s.st.Docs[i]
 	why := Why{Signals: contrib, SameCategory: sg.category > 0, Terms: []Term{}, Keyphrases: []string{}, Authors: []string{}}
-	if dot := q.lex.Dot(d.lex); dot > 0 {
-		for _, c := range q.lex.Contributions(d.lex) {
+	if dot := q.lex.Dot(d.Lex); dot > 0 {
+		for _, c := range q.lex.Contributions(d.Lex) {
 			if len(why.Terms) == maxWhyTerms {
 				break
 			}
-			name, kind := s.lex.Feature(c.Feature)
+			name, kind := s.st.Lex.Feature(c.Feature)
 			why.Terms = append(why.Terms, Term{Term: name, Kind: kindName(kind), Share: round(c.Value / dot * contrib.Lexical)})
 		}
 	}
-	for _, f := range d.phrases {
+	for _, f := range d.Phrases {
 		if _, ok := slices.BinarySearch(q.phrases, f); ok {
-			name, _ := s.lex.Feature(f)
+			name, _ := s.st.Lex.Feature(f)
 			why.Keyphrases = append(why.Keyphrases, name)
 		}
 	}
 	if sg.author > 0 {
-		for _, name := range s.papers[i].Authors {
+		for _, name := range s.st.Papers[i].Authors {
 			keys := authorKeys([]string{name})
 			if len(keys) != 1 {
 				continue
 			}
-			if id, ok := s.authorID[keys[0]]; ok {
-				if _, shared := slices.BinarySearch(q.authors, id); shared {
-					why.Authors = append(why.Authors, name)
-				}
+			k := slices.IndexFunc(d.Authors, func(id int32) bool { return s.st.Authors[id].Key == keys[0] })
+			if k < 0 {
+				continue
+			}
+			if _, shared := slices.BinarySearch(q.authors, d.Authors[k]); shared {
+				why.Authors = append(why.Authors, name)
 			}
 		}
 	}

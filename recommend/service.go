@@ -10,10 +10,8 @@ package recommend
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/paperrec/paperrec/embed"
@@ -129,38 +127,19 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Service answers related-paper questions over one corpus. It is built once
-// by [New] and is safe for concurrent use.
+// Service answers related-paper questions over one version of a corpus.
+// It is built by [New], loaded by [ReadSnapshot] or made from another by
+// [Service.Apply], and never changes once made: a request that starts on
+// one version answers wholly from it. It is safe for concurrent use.
 type Service struct {
-	cfg     Config
-	corpus  *models.Corpus
-	papers  []models.Paper // corpus papers with recovered keyphrases
-	phrases *embed.Phrases
-	lex     *embed.TFIDF
-	lsa     *embed.LSA
-	index   Index
-	themes  *themes.Model
-	docs    []docVectors
-	// Authors have ids in the order of their keys ("lastname initial");
-	// authorIDF weighs one by rarity: ln((N+1)/(papers+1)) + 1.
-	authorKeys []string
-	authorID   map[string]int32
-	authorIDF  []float64
-	// scratch holds dense copies of query vectors (see attach).
-	scratch sync.Pool
-	stats   BuildStats
-}
-
-// docVectors is everything scored about one paper.
-type docVectors struct {
-	lex embed.Sparse
-	// shared is the norm of lex over features other papers can share
-	// (see embed.TFIDF.SharedNorm).
-	shared     float64
-	dense      []float32
-	phrases    []uint32 // phrase features of the paper's own keyphrases, sorted
-	authors    []int32  // author ids, sorted
-	authorNorm float64  // sqrt of the sum of their squared weights
+	cfg Config
+	st  state
+	// norms are the author-weight norms by position.
+	norms []float64
+	// removed holds st.Removed for lookups; live counts the other papers.
+	removed map[uint32]bool
+	live    int
+	line    *lineage
 }
 
 // BuildStats says what building the service took.
@@ -176,94 +155,104 @@ type BuildStats struct {
 	Duration time.Duration `json:"duration_ns"`
 }
 
-// New builds the service over a corpus: it recovers keyphrases from the
-// keyphrase lines, fits the TF-IDF and LSA models and fills the index.
+// New builds the service over a corpus: it fits the text models, fills the
+// index and, unless cfg.SkipThemes, finds the research themes.
 func New(ctx context.Context, corpus *models.Corpus, cfg Config) (*Service, error) {
 	start := time.Now()
-	cfg, err := cfg.withDefaults()
+	st, err := fit(ctx, corpus.Papers(), cfg)
 	if err != nil {
 		return nil, err
 	}
-	if corpus.Len() == 0 {
-		return nil, fmt.Errorf("build: %w", embed.ErrEmptyCorpus)
+	s, err := assemble(st, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
 	}
-	s := &Service{cfg: cfg, corpus: corpus}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !s.cfg.SkipThemes {
+		dense := make([][]float32, len(s.st.Docs))
+		for i := range s.st.Docs {
+			dense[i] = s.st.Docs[i].Dense
+		}
+		s.st.Themes, err = themes.Build(ctx, themes.Input{Papers: s.st.Papers, Vectors: dense, Similarity: s.Similarity}, s.cfg.Themes)
+		if err != nil {
+			return nil, fmt.Errorf("build themes: %w", err)
+		}
+		s.st.Stats.Themes = len(s.st.Themes.Themes())
+	}
+	s.st.Stats.Duration = time.Since(start)
+	return s, nil
+}
 
+// fit fits the text models on papers and computes every paper's vectors:
+// a state without themes.
+func fit(ctx context.Context, papers []models.Paper, cfg Config) (state, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return state{}, err
+	}
+	if len(papers) == 0 {
+		return state{}, fmt.Errorf("build: %w", embed.ErrEmptyCorpus)
+	}
+	st := state{Config: cfg}
 	// Keyphrases: segment undelimited lines with phrases learned corpus-wide.
 	var lines []string
-	for _, p := range corpus.Papers() {
+	for _, p := range papers {
 		if p.KeywordLine != "" {
 			lines = append(lines, p.KeywordLine)
 		}
 	}
-	s.phrases = embed.LearnPhrases(lines, cfg.Phrases)
-	s.papers = slices.Clone(corpus.Papers())
-	for i, p := range s.papers {
-		if len(p.Keywords) == 0 && p.KeywordLine != "" {
-			s.papers[i].Keywords = s.phrases.Segment(p.KeywordLine)
-		}
+	st.Phrases = embed.LearnPhrases(lines, cfg.Phrases)
+	st.Papers = slices.Clone(papers)
+	for i := range st.Papers {
+		st.Papers[i] = withKeywords(st.Papers[i], st.Phrases)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return state{}, err
 	}
-
-	docs := make([]embed.Document, len(s.papers))
-	for i, p := range s.papers {
+	docs := make([]embed.Document, len(st.Papers))
+	for i, p := range st.Papers {
 		docs[i] = document(p)
 	}
 	var lexVecs []embed.Sparse
-	s.lex, lexVecs = embed.FitTFIDF(docs, cfg.TFIDF)
+	st.Lex, lexVecs = embed.FitTFIDF(docs, cfg.TFIDF)
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return state{}, err
 	}
 	// LSA sees only the features papers share: a feature of one paper is
 	// noise to the decomposition.
 	shared := make([]embed.Sparse, len(lexVecs))
 	for i, v := range lexVecs {
-		shared[i] = s.lex.Shared(v)
+		shared[i] = st.Lex.Shared(v)
 	}
-	lsa, dense, err := embed.FitLSA(shared, s.lex.Len(), cfg.LSA)
+	var dense [][]float32
+	st.LSA, dense, err = embed.FitLSA(shared, st.Lex.Len(), cfg.LSA)
 	if err != nil {
-		return nil, fmt.Errorf("build: %w", err)
+		return state{}, fmt.Errorf("build: %w", err)
 	}
-	s.lsa = lsa
+	st.Authors = authorVocabulary(st.Papers)
+	authorID := make(map[string]int32, len(st.Authors))
+	for id, a := range st.Authors {
+		authorID[a.Key] = int32(id)
+	}
+	st.Docs = make([]doc, len(st.Papers))
+	for i, p := range st.Papers {
+		st.Docs[i] = doc{Lex: lexVecs[i], Shared: st.Lex.SharedNorm(lexVecs[i]), Dense: dense[i],
+			Phrases: st.Lex.PhraseFeatures(p.Keywords), Authors: authorIDs(p.Authors, authorID)}
+	}
+	st.Stats = BuildStats{Papers: len(st.Papers), Features: st.Lex.Len(), Phrases: st.Phrases.Len(),
+		Dims: st.LSA.Dims(), Index: cfg.Index}
+	return st, nil
+}
 
-	switch cfg.Index {
-	case IndexExact:
-		s.index = vectorindex.NewExact(lsa.Dims())
-	case IndexHNSW:
-		s.index = vectorindex.NewHNSW(lsa.Dims(), cfg.HNSW)
-	default:
-		return nil, &InvalidArgumentError{Param: "index", Msg: fmt.Sprintf("unknown index %q: want exact or hnsw", cfg.Index)}
+// withKeywords fills in a paper's keyphrases from its keyphrase line when
+// the corpus did not list them.
+func withKeywords(p models.Paper, ph *embed.Phrases) models.Paper {
+	if len(p.Keywords) == 0 && p.KeywordLine != "" {
+		p.Keywords = ph.Segment(p.KeywordLine)
 	}
-	s.docs = make([]docVectors, len(s.papers))
-	s.indexAuthors()
-	for i, p := range s.papers {
-		s.docs[i] = docVectors{
-			lex:     lexVecs[i],
-			shared:  s.lex.SharedNorm(lexVecs[i]),
-			dense:   dense[i],
-			phrases: s.lex.PhraseFeatures(p.Keywords),
-		}
-		s.docs[i].authors, s.docs[i].authorNorm = s.authorsOf(p.Authors)
-		if err := s.index.Add(uint32(i), dense[i]); err != nil {
-			return nil, fmt.Errorf("build: index paper %s: %w", p.ID, err)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	themeCount := 0
-	if !cfg.SkipThemes {
-		s.themes, err = themes.Build(ctx, themes.Input{Papers: s.papers, Vectors: dense, Similarity: s.Similarity}, cfg.Themes)
-		if err != nil {
-			return nil, fmt.Errorf("build themes: %w", err)
-		}
-		themeCount = len(s.themes.Themes())
-	}
-	s.stats = BuildStats{Themes: themeCount, Papers: len(s.papers), Features: s.lex.Len(), Phrases: s.phrases.Len(),
-		Dims: lsa.Dims(), Index: cfg.Index, Duration: time.Since(start)}
-	return s, nil
+	return p
 }
 
 // document returns a paper's text fields for the text models.
@@ -271,41 +260,16 @@ func document(p models.Paper) embed.Document {
 	return embed.Document{Title: p.Title, Abstract: p.Abstract, Keywords: p.Keywords}
 }
 
-// indexAuthors gives every author key of the corpus an id, in key order,
-// and its rarity weight.
-func (s *Service) indexAuthors() {
-	df := map[string]int{}
-	for _, p := range s.papers {
-		for _, a := range authorKeys(p.Authors) {
-			df[a]++
-		}
-	}
-	s.authorKeys = make([]string, 0, len(df))
-	for a := range df {
-		s.authorKeys = append(s.authorKeys, a)
-	}
-	slices.Sort(s.authorKeys)
-	s.authorID = make(map[string]int32, len(df))
-	s.authorIDF = make([]float64, len(df))
-	for id, a := range s.authorKeys {
-		s.authorID[a] = int32(id)
-		s.authorIDF[id] = math.Log(float64(len(s.papers)+1)/float64(df[a]+1)) + 1
-	}
-}
-
-// authorsOf returns the sorted ids of the known authors among names and
-// the norm of their weights.
-func (s *Service) authorsOf(names []string) ([]int32, float64) {
-	var ids []int32
-	var norm float64
+// authorIDs returns the sorted ids of the known authors among names.
+func authorIDs(names []string, ids map[string]int32) []int32 {
+	var out []int32
 	for _, k := range authorKeys(names) {
-		if id, ok := s.authorID[k]; ok {
-			ids = append(ids, id)
-			norm += s.authorIDF[id] * s.authorIDF[id]
+		if id, ok := ids[k]; ok {
+			out = append(out, id)
 		}
 	}
-	slices.Sort(ids)
-	return ids, math.Sqrt(norm)
+	slices.Sort(out)
+	return out
 }
 
 // authorKeys normalises names to "lastname initial" so that "J. Halverson"
@@ -329,14 +293,14 @@ func authorKeys(names []string) []string {
 
 // Themes returns the corpus's research themes, nil when built with
 // SkipThemes.
-func (s *Service) Themes() *themes.Model { return s.themes }
+func (s *Service) Themes() *themes.Model { return s.st.Themes }
 
 // Theme returns one theme by id, or an error wrapping [ErrThemeNotFound].
 func (s *Service) Theme(id int) (themes.Theme, error) {
-	if s.themes == nil {
+	if s.st.Themes == nil {
 		return themes.Theme{}, fmt.Errorf("%w: %d (themes were not built)", ErrThemeNotFound, id)
 	}
-	t, ok := s.themes.Theme(id)
+	t, ok := s.st.Themes.Theme(id)
 	if !ok {
 		return themes.Theme{}, fmt.Errorf("%w: %d", ErrThemeNotFound, id)
 	}
@@ -346,19 +310,36 @@ func (s *Service) Theme(id int) (themes.Theme, error) {
 // ThemeOf returns the theme id of a paper ([themes.OutlierID] for the
 // outlier group).
 func (s *Service) ThemeOf(id string) (int, error) {
-	i, ok := s.corpus.Index(id)
+	i, ok := s.lookup(id)
 	if !ok {
 		return 0, fmt.Errorf("%w: %q", models.ErrNotFound, id)
 	}
 	return s.themeOf(i), nil
 }
 
-// themeOf returns paper i's theme id, -1 when themes were skipped.
+// themeOf returns the theme id of the paper at position i, -1 when themes
+// were skipped.
 func (s *Service) themeOf(i int) int {
-	if s.themes == nil {
+	if s.st.Themes == nil {
 		return themes.OutlierID
 	}
-	return s.themes.Of(i)
+	return s.st.Themes.Of(i)
+}
+
+// lookup returns the position of the paper with this ID in this version.
+func (s *Service) lookup(id string) (int, bool) {
+	s.line.mu.RLock()
+	i, ok := s.line.ids[id]
+	s.line.mu.RUnlock()
+	if !ok || int(i) >= len(s.st.Papers) || s.removed[i] || s.st.Papers[i].ID != id {
+		return 0, false
+	}
+	return int(i), true
+}
+
+// isLive reports whether position i holds a paper of this version.
+func (s *Service) isLive(i uint32) bool {
+	return int(i) < len(s.st.Papers) && !s.removed[i]
 }
 
 // MapPoint is a paper's place on the landscape map.
@@ -375,31 +356,41 @@ type MapPoint struct {
 // computed from the embeddings at build time (deterministic); nil when
 // themes were skipped.
 func (s *Service) Map() []MapPoint {
-	if s.themes == nil {
+	if s.st.Themes == nil {
 		return nil
 	}
-	pts := s.themes.Layout()
-	out := make([]MapPoint, len(pts))
-	for i, p := range pts {
-		out[i] = MapPoint{ID: s.papers[i].ID, X: p.X, Y: p.Y, Theme: s.themes.Of(i)}
+	pts := s.st.Themes.Layout()
+	out := make([]MapPoint, 0, s.live)
+	for i, p := range pts[:len(s.st.Papers)] {
+		if !s.removed[uint32(i)] {
+			out = append(out, MapPoint{ID: s.st.Papers[i].ID, X: p.X, Y: p.Y, Theme: s.st.Themes.Of(i)})
+		}
 	}
 	return out
 }
 
 // Stats returns what building the service took.
-func (s *Service) Stats() BuildStats { return s.stats }
+func (s *Service) Stats() BuildStats {
+	st := s.st.Stats
+	st.Papers = s.live
+	return st
+}
+
+// Seq returns the number of the last change applied to this version (0 for
+// a fresh build).
+func (s *Service) Seq() uint64 { return s.st.Seq }
 
 // Len returns the number of papers.
-func (s *Service) Len() int { return len(s.papers) }
+func (s *Service) Len() int { return s.live }
 
 // Paper returns a paper by ID, keyphrases recovered, or an error wrapping
 // [models.ErrNotFound].
 func (s *Service) Paper(id string) (models.Paper, error) {
-	i, ok := s.corpus.Index(id)
+	i, ok := s.lookup(id)
 	if !ok {
 		return models.Paper{}, fmt.Errorf("%w: %q", models.ErrNotFound, id)
 	}
-	return s.papers[i], nil
+	return s.st.Papers[i], nil
 }
 
 // Papers returns one page of the papers that pass the filter, in corpus
@@ -417,7 +408,7 @@ func (s *Service) Papers(f Filter, offset, limit int) ([]models.Paper, int, erro
 	}
 	var page []models.Paper
 	total := 0
-	for i, p := range s.papers {
+	for i, p := range s.st.Papers {
 		if !accept(uint32(i)) {
 			continue
 		}
@@ -429,8 +420,14 @@ func (s *Service) Papers(f Filter, offset, limit int) ([]models.Paper, int, erro
 	return page, total, nil
 }
 
-// Corpus returns the corpus the service was built on.
-func (s *Service) Corpus() *models.Corpus { return s.corpus }
+// Corpus returns the papers of this version as a corpus.
+func (s *Service) Corpus() *models.Corpus {
+	c, err := models.NewCorpus(s.AllPapers())
+	if err != nil {
+		panic(fmt.Sprintf("recommend: papers of one version are not a corpus: %v", err)) // IDs are unique by construction
+	}
+	return c
+}
 
 // RelatedIDs returns the IDs of the k papers most related to id, best
 // first: the shape package eval scores.
@@ -446,26 +443,39 @@ func (s *Service) RelatedIDs(ctx context.Context, id string, k int) ([]string, e
 	return ids, nil
 }
 
-// Vectors returns every paper's dense unit vector (LSA), in corpus order.
-// The slices are shared: read only.
-func (s *Service) Vectors() [][]float32 {
-	out := make([][]float32, len(s.docs))
-	for i := range s.docs {
-		out[i] = s.docs[i].dense
-	}
-	return out
-}
-
-// Similarity returns the fused score of paper j as related to paper i, in
-// [0, 1]: what Related ranks by. It is close to symmetric but not exactly.
+// Similarity returns the fused score of the paper at position j as related
+// to the one at position i, in [0, 1]: what Related ranks by. It is close
+// to symmetric but not exactly. Positions are corpus order in a service
+// that [New] built.
 func (s *Service) Similarity(i, j int) float64 {
 	q := s.paperQuery(i)
 	return s.score(&q, j)
 }
 
-// AllPapers returns every paper in corpus order, keyphrases recovered. The
-// slice is shared: read only.
-func (s *Service) AllPapers() []models.Paper { return s.papers }
+// Vectors returns every paper's dense unit vector (LSA) in position order,
+// as [Service.Similarity] numbers them. The slices are shared: read only.
+func (s *Service) Vectors() [][]float32 {
+	out := make([][]float32, len(s.st.Docs))
+	for i := range s.st.Docs {
+		out[i] = s.st.Docs[i].Dense
+	}
+	return out
+}
+
+// AllPapers returns every paper of this version in position order (corpus
+// order for a service that [New] built), keyphrases recovered. Read only.
+func (s *Service) AllPapers() []models.Paper {
+	if len(s.removed) == 0 {
+		return s.st.Papers
+	}
+	out := make([]models.Paper, 0, s.live)
+	for i, p := range s.st.Papers {
+		if !s.removed[uint32(i)] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // MaxK returns the largest k a query may ask for.
 func (s *Service) MaxK() int { return s.cfg.MaxK }

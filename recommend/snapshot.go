@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"bufio"
+	"cmp"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -10,8 +11,8 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
-	"math"
 	"time"
 
 	"github.com/paperrec/paperrec/embed"
@@ -20,222 +21,348 @@ import (
 	"github.com/paperrec/paperrec/vectorindex"
 )
 
-// A snapshot is a built service in one file, so that identical replicas
-// load the same engine instead of each rebuilding it:
+// A snapshot is an engine's state in one file, so that identical replicas
+// load the same engine instead of each rebuilding it. It is written and
+// read as a stream of frames, so neither side holds the file in memory:
 //
 //	"paperrec snapshot\n"   magic, 18 bytes
-//	version                 uint32, little endian (1)
-//	payload length          uint64, little endian
-//	payload                 encoding/gob of the fitted state
+//	version                 uint32, little endian (2)
+//	frames                  kind (1 byte), length (uint64), CRC-32C of the
+//	                        payload (uint32), payload; in this order:
+//	  'H'  header: configuration, counts, removed positions, authors (gob)
+//	  'P', 'L', 'S'         keyphrase, TF-IDF and LSA models (gob)
+//	  'p'  up to snapshotChunk papers (gob), as many frames as needed
+//	  'd'  their vectors (gob), as many frames as needed
+//	  'T'  themes (gob), when built
+//	  'G'  the HNSW graph (vectorindex's own checked format), when used;
+//	       an exact index is rebuilt from the vectors
+//	  'E'  end, empty
 //	SHA-256                 32 bytes, over everything before it
 //
-// The trailer guards the content; both WriteSnapshot and ReadSnapshot
-// return the SHA-256 of the whole file (what sha256sum prints), which names
-// the snapshot: replicas compare it to be sure they serve the same one.
+// Each frame's CRC is checked before its payload is decoded, and the
+// trailer guards the whole; nothing may follow it. Both WriteSnapshot and
+// ReadSnapshot return the SHA-256 of the whole file (what sha256sum
+// prints), which names the snapshot: replicas compare it to be sure they
+// serve the same one.
 
 const (
 	snapshotMagic   = "paperrec snapshot\n"
-	snapshotVersion = 1
+	snapshotVersion = 2
+	// snapshotChunk is how many papers one frame holds: a few MB.
+	snapshotChunk = 4096
+	// maxFrame bounds a decoded frame's payload (the graph frame is
+	// streamed and checked by its own reader instead).
+	maxFrame = 1 << 30
+)
+
+// Frame kinds, in file order.
+const (
+	frameHeader  = 'H'
+	framePhrases = 'P'
+	frameLex     = 'L'
+	frameLSA     = 'S'
+	framePapers  = 'p'
+	frameDocs    = 'd'
+	frameThemes  = 'T'
+	frameGraph   = 'G'
+	frameEnd     = 'E'
 )
 
 // ErrBadSnapshot wraps every reason a snapshot cannot be loaded: not a
-// snapshot, another version, truncated, or a checksum that does not match.
+// snapshot, another version, truncated, damaged, or followed by other
+// bytes.
 var ErrBadSnapshot = errors.New("bad snapshot")
 
-// snapshot is the gob payload.
-type snapshot struct {
+// snapshotHeader is the 'H' frame.
+type snapshotHeader struct {
 	Config  Config
-	Papers  []models.Paper
-	Phrases *embed.Phrases
-	Lex     *embed.TFIDF
-	LSA     *embed.LSA
-	Docs    []docState
-	// AuthorKeys and AuthorIDF are the authors by id and their weights.
-	AuthorKeys []string
-	AuthorIDF  []float64
-	Themes     *themes.Model
-	// HNSW holds the graph (vectorindex's own checked format); an exact
-	// index is rebuilt from the dense vectors.
-	HNSW  []byte
-	Stats BuildStats
+	Seq     uint64
+	Stats   BuildStats
+	Papers  int
+	Removed []uint32
+	Authors []author
+	Themes  bool
+	Graph   bool
 }
 
-type docState struct {
-	Idx     []uint32
-	Val     []float32
-	Shared  float64
-	Dense   []float32
-	Phrases []uint32
-	Authors []int32
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// frameWriter writes frames to a writer that also feeds the checksum.
+type frameWriter struct {
+	w   io.Writer
+	buf bytes.Buffer
+	err error
+}
+
+// value writes one gob-encoded value as a frame.
+func (fw *frameWriter) value(kind byte, v any) {
+	if fw.err != nil {
+		return
+	}
+	fw.buf.Reset()
+	if err := gob.NewEncoder(&fw.buf).Encode(v); err != nil {
+		fw.err = fmt.Errorf("frame %q: %w", kind, err)
+		return
+	}
+	fw.frame(kind, fw.buf.Bytes())
+}
+
+func (fw *frameWriter) frame(kind byte, payload []byte) {
+	if fw.err != nil {
+		return
+	}
+	var head [13]byte
+	head[0] = kind
+	binary.LittleEndian.PutUint64(head[1:], uint64(len(payload)))
+	binary.LittleEndian.PutUint32(head[9:], crc32.Checksum(payload, castagnoli))
+	if _, err := fw.w.Write(head[:]); err != nil {
+		fw.err = err
+		return
+	}
+	_, fw.err = fw.w.Write(payload)
 }
 
 // WriteSnapshot writes the service to w and returns the SHA-256 of all the
-// bytes written.
+// bytes written. The same state always writes the same bytes.
 func (s *Service) WriteSnapshot(w io.Writer) ([32]byte, error) {
-	snap := snapshot{Config: s.cfg, Papers: s.papers, Phrases: s.phrases, Lex: s.lex, LSA: s.lsa,
-		Docs: make([]docState, len(s.docs)), AuthorKeys: s.authorKeys, AuthorIDF: s.authorIDF, Themes: s.themes, Stats: s.stats}
-	snap.Config.TFIDF.Analyzer = nil
-	snap.Stats.Duration = 0 // not part of the engine; keeps the bytes reproducible
-	for i, d := range s.docs {
-		snap.Docs[i] = docState{Idx: d.lex.Idx, Val: d.lex.Val, Shared: d.shared, Dense: d.dense, Phrases: d.phrases, Authors: d.authors}
-	}
-	if h, ok := s.index.(*vectorindex.HNSW); ok {
-		var buf bytes.Buffer
-		if _, err := h.WriteTo(&buf); err != nil {
-			return [32]byte{}, fmt.Errorf("write snapshot: index: %w", err)
-		}
-		snap.HNSW = buf.Bytes()
-	}
-	var payload bytes.Buffer
-	if err := gob.NewEncoder(&payload).Encode(&snap); err != nil {
-		return [32]byte{}, fmt.Errorf("write snapshot: %w", err)
-	}
+	var digest [32]byte
 	sum := sha256.New()
-	bw := bufio.NewWriter(io.MultiWriter(w, sum))
+	bw := bufio.NewWriterSize(io.MultiWriter(w, sum), 1<<16)
+	fw := &frameWriter{w: bw}
 	bw.WriteString(snapshotMagic)
 	binary.Write(bw, binary.LittleEndian, uint32(snapshotVersion))
-	binary.Write(bw, binary.LittleEndian, uint64(payload.Len()))
-	bw.Write(payload.Bytes())
-	if err := bw.Flush(); err != nil {
-		return [32]byte{}, fmt.Errorf("write snapshot: %w", err)
+
+	st := s.st
+	head := snapshotHeader{Config: st.Config, Seq: st.Seq, Stats: st.Stats, Papers: len(st.Papers),
+		Removed: st.Removed, Authors: st.Authors, Themes: st.Themes != nil}
+	head.Config.TFIDF.Analyzer = nil
+	head.Stats.Duration = 0 // not part of the engine; keeps the bytes reproducible
+	graph, isGraph := s.line.index.(*vectorindex.HNSW)
+	head.Graph = isGraph
+	fw.value(frameHeader, &head)
+	fw.value(framePhrases, st.Phrases)
+	fw.value(frameLex, st.Lex)
+	fw.value(frameLSA, st.LSA)
+	for lo := 0; lo < len(st.Papers); lo += snapshotChunk {
+		fw.value(framePapers, st.Papers[lo:min(lo+snapshotChunk, len(st.Papers))])
+	}
+	for lo := 0; lo < len(st.Docs); lo += snapshotChunk {
+		fw.value(frameDocs, st.Docs[lo:min(lo+snapshotChunk, len(st.Docs))])
+	}
+	if st.Themes != nil {
+		fw.value(frameThemes, st.Themes)
+	}
+	if isGraph {
+		fw.buf.Reset()
+		if _, err := graph.WriteTo(&fw.buf); err != nil && fw.err == nil {
+			fw.err = fmt.Errorf("index: %w", err)
+		}
+		fw.frame(frameGraph, fw.buf.Bytes())
+	}
+	fw.frame(frameEnd, nil)
+	if fw.err == nil {
+		fw.err = bw.Flush()
+	}
+	if fw.err != nil {
+		return digest, fmt.Errorf("write snapshot: %w", fw.err)
 	}
 	trailer := sum.Sum(nil)
 	if _, err := w.Write(trailer); err != nil {
-		return [32]byte{}, fmt.Errorf("write snapshot: %w", err)
+		return digest, fmt.Errorf("write snapshot: %w", err)
 	}
 	sum.Write(trailer)
-	var digest [32]byte
 	copy(digest[:], sum.Sum(nil))
 	return digest, nil
 }
 
+// frameReader reads frames from the snapshot, feeding the checksum.
+type frameReader struct {
+	r   io.Reader // tees into the checksum
+	buf []byte
+}
+
+// next reads the next frame header and checks its kind against want.
+func (fr *frameReader) next(want ...byte) (kind byte, size uint64, crc uint32, err error) {
+	var head [13]byte
+	if _, err := io.ReadFull(fr.r, head[:]); err != nil {
+		return 0, 0, 0, fmt.Errorf("frame header: %w", noEOF(err))
+	}
+	kind, size, crc = head[0], binary.LittleEndian.Uint64(head[1:]), binary.LittleEndian.Uint32(head[9:])
+	for _, k := range want {
+		if kind == k {
+			return kind, size, crc, nil
+		}
+	}
+	return 0, 0, 0, fmt.Errorf("frame %q where %q was expected", kind, want)
+}
+
+// payload reads a frame's payload whole and checks its CRC.
+func (fr *frameReader) payload(kind byte, size uint64, crc uint32) ([]byte, error) {
+	if size > maxFrame {
+		return nil, fmt.Errorf("frame %q: %d bytes is more than %d", kind, size, maxFrame)
+	}
+	if uint64(cap(fr.buf)) < size {
+		fr.buf = make([]byte, size)
+	}
+	b := fr.buf[:size]
+	if _, err := io.ReadFull(fr.r, b); err != nil {
+		return nil, fmt.Errorf("frame %q: %w", kind, noEOF(err))
+	}
+	if crc32.Checksum(b, castagnoli) != crc {
+		return nil, fmt.Errorf("frame %q: CRC mismatch", kind)
+	}
+	return b, nil
+}
+
+// value reads the next frame, of kind want, into v.
+func (fr *frameReader) value(want byte, v any) error {
+	kind, size, crc, err := fr.next(want)
+	if err != nil {
+		return err
+	}
+	return fr.decode(kind, size, crc, v)
+}
+
+func (fr *frameReader) decode(kind byte, size uint64, crc uint32, v any) error {
+	b, err := fr.payload(kind, size, crc)
+	if err != nil {
+		return err
+	}
+	r := bytes.NewReader(b)
+	if err := gob.NewDecoder(r).Decode(v); err != nil {
+		return fmt.Errorf("frame %q: %v", kind, err)
+	}
+	if r.Len() != 0 {
+		return fmt.Errorf("frame %q: %d bytes after its value", kind, r.Len())
+	}
+	return nil
+}
+
+// noEOF reports a short read as such.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
 // ReadSnapshot loads a service written by WriteSnapshot. It checks the
-// magic, the version and the SHA-256 trailer, and returns the SHA-256 of
-// the whole file so that replicas can confirm they serve the same snapshot.
+// magic, the version, every frame's CRC, the counts, the SHA-256 trailer
+// and that nothing follows it, and returns the SHA-256 of the whole file so
+// that replicas can confirm they serve the same snapshot.
 func ReadSnapshot(ctx context.Context, r io.Reader) (*Service, [32]byte, error) {
 	start := time.Now()
 	var digest [32]byte
 	sum := sha256.New()
-	tr := io.TeeReader(r, sum)
-	head := make([]byte, len(snapshotMagic)+4+8)
-	if _, err := io.ReadFull(tr, head); err != nil {
-		return nil, digest, fmt.Errorf("%w: header: %v", ErrBadSnapshot, err)
-	}
-	if string(head[:len(snapshotMagic)]) != snapshotMagic {
-		return nil, digest, fmt.Errorf("%w: not a paperrec snapshot", ErrBadSnapshot)
-	}
-	if v := binary.LittleEndian.Uint32(head[len(snapshotMagic):]); v != snapshotVersion {
-		return nil, digest, fmt.Errorf("%w: version %d, this paperrec reads version %d", ErrBadSnapshot, v, snapshotVersion)
-	}
-	size := binary.LittleEndian.Uint64(head[len(snapshotMagic)+4:])
-	var snap snapshot
-	payload := &countingReader{r: io.LimitReader(tr, int64(size))}
-	if err := gob.NewDecoder(payload).Decode(&snap); err != nil {
-		return nil, digest, fmt.Errorf("%w: payload: %v", ErrBadSnapshot, err)
-	}
-	if _, err := io.Copy(io.Discard, payload); err != nil || payload.n != int64(size) {
-		return nil, digest, fmt.Errorf("%w: payload truncated at %d of %d bytes", ErrBadSnapshot, payload.n, size)
+	fr := &frameReader{r: io.TeeReader(r, sum)}
+	st, graph, err := readState(ctx, fr)
+	if err != nil {
+		return nil, digest, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
 	}
 	content := sum.Sum(nil)
 	var trailer [32]byte
 	if _, err := io.ReadFull(r, trailer[:]); err != nil {
-		return nil, digest, fmt.Errorf("%w: checksum: %v", ErrBadSnapshot, err)
+		return nil, digest, fmt.Errorf("%w: checksum: %v", ErrBadSnapshot, noEOF(err))
 	}
 	if subtle.ConstantTimeCompare(trailer[:], content) != 1 {
-		return nil, digest, fmt.Errorf("%w: checksum mismatch (trailer %x, content %x)", ErrBadSnapshot, trailer[:8], content[:8])
+		return nil, digest, fmt.Errorf("%w: checksum mismatch: the file says %x, its content hashes to %x", ErrBadSnapshot, trailer, content)
+	}
+	if n, _ := io.Copy(io.Discard, io.LimitReader(r, 1<<20)); n > 0 {
+		return nil, digest, fmt.Errorf("%w: %d or more bytes after the checksum", ErrBadSnapshot, n)
 	}
 	sum.Write(trailer[:])
 	copy(digest[:], sum.Sum(nil))
 	if err := ctx.Err(); err != nil {
 		return nil, digest, err
 	}
-	s, err := fromSnapshot(&snap)
+	var index Index
+	if graph != nil {
+		index = graph
+	}
+	s, err := assemble(st, index)
 	if err != nil {
 		return nil, digest, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
 	}
-	s.stats.Duration = time.Since(start)
+	s.st.Stats.Duration = time.Since(start)
 	return s, digest, nil
 }
 
-func fromSnapshot(snap *snapshot) (*Service, error) {
-	if snap.Lex == nil || snap.LSA == nil || snap.Phrases == nil {
-		return nil, errors.New("missing models")
+// readState reads the frames of a snapshot after its magic.
+func readState(ctx context.Context, fr *frameReader) (state, *vectorindex.HNSW, error) {
+	var st state
+	head := make([]byte, len(snapshotMagic)+4)
+	if _, err := io.ReadFull(fr.r, head); err != nil {
+		return st, nil, fmt.Errorf("header: %v", noEOF(err))
 	}
-	if len(snap.Docs) != len(snap.Papers) {
-		return nil, fmt.Errorf("%d papers but %d vectors", len(snap.Papers), len(snap.Docs))
+	if string(head[:len(snapshotMagic)]) != snapshotMagic {
+		return st, nil, errors.New("not a paperrec snapshot")
 	}
-	cfg, err := snap.Config.withDefaults()
-	if err != nil {
-		return nil, err
+	if v := binary.LittleEndian.Uint32(head[len(snapshotMagic):]); v != snapshotVersion {
+		return st, nil, fmt.Errorf("version %d, this paperrec reads version %d", v, snapshotVersion)
 	}
-	snap.Lex.SetAnalyzer(cfg.TFIDF.Analyzer)
-	corpus, err := models.NewCorpus(snap.Papers)
-	if err != nil {
-		return nil, err
+	var h snapshotHeader
+	if err := fr.value(frameHeader, &h); err != nil {
+		return st, nil, err
 	}
-	if len(snap.AuthorKeys) != len(snap.AuthorIDF) {
-		return nil, fmt.Errorf("%d authors, %d weights", len(snap.AuthorKeys), len(snap.AuthorIDF))
+	if h.Papers < 0 || h.Papers > 1<<31 {
+		return st, nil, fmt.Errorf("header: %d papers", h.Papers)
 	}
-	s := &Service{cfg: cfg, corpus: corpus, papers: snap.Papers, phrases: snap.Phrases, lex: snap.Lex, lsa: snap.LSA,
-		themes: snap.Themes, docs: make([]docVectors, len(snap.Docs)), stats: snap.Stats,
-		authorKeys: snap.AuthorKeys, authorIDF: snap.AuthorIDF, authorID: make(map[string]int32, len(snap.AuthorKeys))}
-	for id, a := range snap.AuthorKeys {
-		s.authorID[a] = int32(id)
+	st = state{Config: h.Config, Seq: h.Seq, Stats: h.Stats, Removed: h.Removed, Authors: h.Authors,
+		Phrases: new(embed.Phrases), Lex: new(embed.TFIDF), LSA: new(embed.LSA)}
+	for _, m := range []struct {
+		kind byte
+		v    any
+	}{{framePhrases, st.Phrases}, {frameLex, st.Lex}, {frameLSA, st.LSA}} {
+		if err := fr.value(m.kind, m.v); err != nil {
+			return st, nil, err
+		}
 	}
-	if !cfg.SkipThemes && s.themes == nil {
-		return nil, errors.New("themes missing")
+	st.Papers = make([]models.Paper, 0, min(h.Papers, 1<<16))
+	for len(st.Papers) < h.Papers {
+		var chunk []models.Paper
+		if err := fr.value(framePapers, &chunk); err != nil {
+			return st, nil, err
+		}
+		st.Papers = append(st.Papers, chunk...)
 	}
-	if s.themes != nil && len(s.themes.Layout()) != len(snap.Papers) {
-		return nil, fmt.Errorf("themes cover %d papers, not %d", len(s.themes.Layout()), len(snap.Papers))
+	st.Docs = make([]doc, 0, min(h.Papers, 1<<16))
+	for len(st.Docs) < h.Papers {
+		var chunk []doc
+		if err := fr.value(frameDocs, &chunk); err != nil {
+			return st, nil, err
+		}
+		st.Docs = append(st.Docs, chunk...)
+		if err := ctx.Err(); err != nil {
+			return st, nil, err
+		}
 	}
-	switch {
-	case snap.HNSW != nil:
-		h, err := vectorindex.ReadHNSW(bytes.NewReader(snap.HNSW))
+	if len(st.Papers) != h.Papers || len(st.Docs) != h.Papers {
+		return st, nil, fmt.Errorf("%d papers and %d vectors, the header says %d", len(st.Papers), len(st.Docs), h.Papers)
+	}
+	if h.Themes {
+		st.Themes = new(themes.Model)
+		if err := fr.value(frameThemes, st.Themes); err != nil {
+			return st, nil, err
+		}
+	} else if !st.Config.SkipThemes {
+		return st, nil, errors.New("themes missing")
+	}
+	var graph *vectorindex.HNSW
+	if h.Graph {
+		kind, size, crc, err := fr.next(frameGraph)
 		if err != nil {
-			return nil, err
+			return st, nil, err
 		}
-		s.index = h
-	default:
-		s.index = vectorindex.NewExact(s.lsa.Dims())
-	}
-	for i, d := range snap.Docs {
-		if len(d.Dense) != s.lsa.Dims() || len(d.Idx) != len(d.Val) {
-			return nil, fmt.Errorf("paper %d: malformed vectors", i)
+		b, err := fr.payload(kind, size, crc)
+		if err != nil {
+			return st, nil, err
 		}
-		for _, f := range d.Idx {
-			if int(f) >= s.lex.Len() {
-				return nil, fmt.Errorf("paper %d: feature %d out of range", i, f)
-			}
-		}
-		var norm float64
-		for _, a := range d.Authors {
-			if a < 0 || int(a) >= len(s.authorIDF) {
-				return nil, fmt.Errorf("paper %d: author %d out of range", i, a)
-			}
-			norm += s.authorIDF[a] * s.authorIDF[a]
-		}
-		s.docs[i] = docVectors{lex: embed.Sparse{Idx: d.Idx, Val: d.Val}, shared: d.Shared, dense: d.Dense, phrases: d.Phrases,
-			authors: d.Authors, authorNorm: math.Sqrt(norm)}
-		if snap.HNSW == nil {
-			if err := s.index.Add(uint32(i), d.Dense); err != nil {
-				return nil, err
-			}
+		if graph, err = vectorindex.ReadHNSW(bytes.NewReader(b)); err != nil {
+			return st, nil, fmt.Errorf("index: %w", err)
 		}
 	}
-	if s.index.Len() != len(snap.Papers) {
-		return nil, fmt.Errorf("index holds %d papers, not %d", s.index.Len(), len(snap.Papers))
+	if _, size, _, err := fr.next(frameEnd); err != nil || size != 0 {
+		return st, nil, cmp.Or(err, errors.New("end frame: not empty"))
 	}
-	return s, nil
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	return st, graph, nil
 }

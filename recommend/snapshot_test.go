@@ -5,12 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/paperrec/paperrec/data"
+	"github.com/paperrec/paperrec/embed"
+	"github.com/paperrec/paperrec/models"
 
 	"github.com/google/go-cmp/cmp"
 )
 
-func snapshotBytes(t *testing.T, s *Service) ([]byte, [32]byte) {
+func snapshotBytes(t testing.TB, s *Service) ([]byte, [32]byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	sum, err := s.WriteSnapshot(&buf)
@@ -117,6 +123,8 @@ func TestSnapshotRejectsDamage(t *testing.T) {
 		{"byte flipped in the payload", flip(len(raw) / 2)},
 		{"byte flipped in the checksum", flip(len(raw) - 1)},
 		{"byte flipped in the length", flip(len(snapshotMagic) + 5)},
+		{"trailing bytes", append(bytes.Clone(raw), '\n')},
+		{"a second snapshot after the first", append(bytes.Clone(raw), raw...)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +134,64 @@ func TestSnapshotRejectsDamage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSnapshotMessages checks that what an operator reads names the
+// problem: whole hashes on a mismatch, the count of trailing bytes.
+func TestSnapshotMessages(t *testing.T) {
+	raw, _ := snapshotBytes(t, small(t))
+	damaged := bytes.Clone(raw)
+	damaged[len(damaged)-1] ^= 1
+	_, _, err := ReadSnapshot(context.Background(), bytes.NewReader(damaged))
+	if err == nil || !regexp.MustCompile(`says [0-9a-f]{64}, its content hashes to [0-9a-f]{64}$`).MatchString(err.Error()) {
+		t.Errorf("checksum mismatch: %v, want both whole hashes", err)
+	}
+	_, _, err = ReadSnapshot(context.Background(), bytes.NewReader(append(bytes.Clone(raw), "xyz"...)))
+	if err == nil || !strings.Contains(err.Error(), "3 or more bytes after the checksum") {
+		t.Errorf("trailing bytes: %v", err)
+	}
+}
+
+// small is a service over the first 80 bundled papers, cheap enough for
+// fuzzing its snapshot.
+func small(t testing.TB) *Service {
+	t.Helper()
+	res, err := models.ParseListing(bytes.NewReader(data.Listing), data.ListingName, models.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := models.NewCorpus(res.Papers[:80])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(context.Background(), c, Config{Index: IndexHNSW, LSA: embed.LSAConfig{Dims: 16}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// FuzzReadSnapshot checks that no input makes the reader panic, and that
+// whatever it accepts is a usable engine.
+func FuzzReadSnapshot(f *testing.F) {
+	raw, _ := snapshotBytes(f, small(f))
+	f.Add(raw)
+	f.Add(raw[:len(raw)/3])
+	f.Add([]byte(snapshotMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, _, err := ReadSnapshot(context.Background(), bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, ErrBadSnapshot) {
+				t.Fatalf("err = %v, want ErrBadSnapshot", err)
+			}
+			return
+		}
+		for _, p := range s.AllPapers()[:min(3, s.Len())] {
+			if _, err := s.Related(context.Background(), p.ID, Options{K: 3}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }
 
 func BenchmarkReadSnapshot(b *testing.B) {
