@@ -140,6 +140,8 @@ type Service struct {
 	removed map[uint32]bool
 	live    int
 	line    *lineage
+	// gen numbers this version in its lineage.
+	gen uint64
 }
 
 // BuildStats says what building the service took.

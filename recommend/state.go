@@ -62,11 +62,14 @@ type author struct {
 }
 
 // lineage is what every version of an engine descending from one state
-// shares: lookups from paper ID and author key, and the index, all of
-// which only grow between refits (a removed paper leaves the index and the
-// ID lookup). A version checks what it finds against its own extent. Safe
-// for concurrent use.
+// shares: lookups from paper ID and author key, which only grow, and the
+// index, which a removed paper leaves. A version checks what it finds
+// against its own extent and removals. Safe for concurrent use.
 type lineage struct {
+	// writer serialises Apply; gen numbers the newest version.
+	writer sync.Mutex
+	gen    uint64
+
 	mu       sync.RWMutex
 	ids      map[string]uint32 // paper ID → position of its newest version
 	authorID map[string]int32

@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/paperrec/paperrec/models"
@@ -342,16 +341,8 @@ func (m *Model) describe(in Input, part partition, cfg Config) {
 			if t.Outlier {
 				m.titles[p.ID] = p.Title
 			}
-			area := string(p.Category)
-			if area == "" {
-				area = "Uncategorized"
-			}
-			t.Categories[area]++
-			year := "unknown"
-			if p.Year() != 0 {
-				year = strconv.Itoa(p.Year())
-			}
-			t.Years[year]++
+			t.Categories[area(p)]++
+			t.Years[year(p)]++
 		}
 		central := centralMembers(in, mem, cfg.Representatives)
 		for _, i := range central[:min(cfg.Representatives, len(central))] {
