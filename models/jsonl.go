@@ -71,6 +71,17 @@ func ParseJSONL(r io.Reader, file string, opt ParseOptions) (ParseResult, error)
 	return res, nil
 }
 
+// DecodePaper reads one paper as a JSON Lines record (see [ParseJSONL]),
+// validated the same way; a problem is a *ParseError naming file, line and
+// field.
+func DecodePaper(data []byte, file string, line int) (Paper, error) {
+	p, err := decodeJSONPaper(data, file, line)
+	if err != nil {
+		return Paper{}, err
+	}
+	return p, nil
+}
+
 // decodeJSONPaper decodes and validates one line.
 func decodeJSONPaper(line []byte, file string, n int) (Paper, *ParseError) {
 	errAt := func(field, format string, args ...any) *ParseError {

@@ -10,6 +10,7 @@ package recommend
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -92,9 +93,12 @@ const (
 )
 
 func (c Config) withDefaults() (Config, error) {
+	if c.Tokenizer == "" {
+		c.Tokenizer = TokenizerWords
+	}
 	if c.TFIDF.Analyzer == nil {
 		switch c.Tokenizer {
-		case "", TokenizerWords:
+		case TokenizerWords:
 			c.TFIDF.Analyzer = c.Stemmer.Analyze
 		case TokenizerWordPiece:
 			wp, err := embed.NewWordPiece()
@@ -481,3 +485,16 @@ func (s *Service) AllPapers() []models.Paper {
 
 // MaxK returns the largest k a query may ask for.
 func (s *Service) MaxK() int { return s.cfg.MaxK }
+
+// BuiltWith reports whether s was built with the settings of cfg (its zero
+// fields meaning the defaults), so that a saved engine is reused only by a
+// server configured the same way.
+func (s *Service) BuiltWith(cfg Config) bool {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return false
+	}
+	mine := s.cfg
+	cfg.TFIDF.Analyzer, mine.TFIDF.Analyzer = nil, nil
+	return reflect.DeepEqual(cfg, mine)
+}

@@ -11,44 +11,8 @@ import (
 	"github.com/paperrec/paperrec/themes"
 )
 
-// Op is what a [Change] does.
-//
-// A plain value.
-type Op uint8
-
-// Operations.
-const (
-	// OpPut adds a paper, or replaces the paper with its ID.
-	OpPut Op = iota + 1
-	// OpRemove removes the paper with the ID.
-	OpRemove
-)
-
-func (o Op) String() string {
-	switch o {
-	case OpPut:
-		return "put"
-	case OpRemove:
-		return "remove"
-	}
-	return fmt.Sprintf("Op(%d)", uint8(o))
-}
-
-// Change is one edit of a live corpus.
-//
-// A plain value.
-type Change struct {
-	// Seq numbers the change in the log that holds it (0 when none does);
-	// the service records the last one applied.
-	Seq uint64
-	Op  Op
-	// ID names the paper; for OpPut it is Paper.ID.
-	ID    string
-	Paper models.Paper
-}
-
 // Apply returns a new version of the service with the changes made in
-// order, and leaves s as it was: requests under way on s finish on it. A
+// order (an add as a put: the log checked it), and leaves s as it was: requests under way on s finish on it. A
 // put paper is folded in: embedded with the fitted vocabulary and latent
 // model, added to the index, and placed in the theme and at the map point
 // its nearest neighbours suggest; a removed paper leaves every answer, the
@@ -59,7 +23,7 @@ type Change struct {
 // [models.ErrNotFound], an invalid paper is an [InvalidArgumentError].
 // Apply is safe for concurrent use. Versions form a line: only the newest
 // version can be changed, and Apply on an older one returns [ErrStale].
-func (s *Service) Apply(ctx context.Context, changes []Change) (*Service, error) {
+func (s *Service) Apply(ctx context.Context, changes []models.Change) (*Service, error) {
 	s.line.writer.Lock()
 	defer s.line.writer.Unlock()
 	if s.gen != s.line.gen {
@@ -99,14 +63,14 @@ func (s *Service) Apply(ctx context.Context, changes []Change) (*Service, error)
 			n.st.Seq = c.Seq
 		}
 		switch c.Op {
-		case OpRemove:
+		case models.OpRemove:
 			i, ok := lookup(c.ID)
 			if !ok {
 				return nil, fmt.Errorf("change %d: %w: %q", k, models.ErrNotFound, c.ID)
 			}
 			remove(i)
 			batch[c.ID] = -1
-		case OpPut:
+		case models.OpAdd, models.OpPut: // the log that numbered an add checked that it was new
 			p := c.Paper
 			if p.ID != c.ID {
 				return nil, &InvalidArgumentError{Param: "id", Msg: fmt.Sprintf("change %d puts paper %q under id %q", k, p.ID, c.ID)}
@@ -235,3 +199,12 @@ func (s *Service) place(i int) (int, themes.Point) {
 }
 
 func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }
+
+// At returns the service marked as holding its corpus as of change seq of
+// the log its papers came from, so that it follows that log from there: for
+// a service just built from a store's papers.
+func (s *Service) At(seq uint64) *Service {
+	n := *s
+	n.st.Seq = seq
+	return &n
+}

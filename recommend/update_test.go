@@ -38,7 +38,7 @@ func TestApplyPutFoldsInLikeABuild(t *testing.T) {
 	orig, _ := s.Paper(fisherID)
 	cp := orig
 	cp.ID, cp.Keywords = "fisher-copy", nil
-	n, err := s.Apply(ctx, []Change{{Seq: 7, Op: OpPut, ID: cp.ID, Paper: cp}})
+	n, err := s.Apply(ctx, []models.Change{{Seq: 7, Op: models.OpPut, ID: cp.ID, Paper: cp}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestApplyRemove(t *testing.T) {
 	before, _ := s.Related(ctx, fisherID, Options{K: 5})
 	gone := before[0].Paper.ID
 	theme, _ := s.ThemeOf(gone)
-	n, err := s.Apply(ctx, []Change{{Op: OpRemove, ID: gone}})
+	n, err := s.Apply(ctx, []models.Change{{Op: models.OpRemove, ID: gone}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestApplyReplace(t *testing.T) {
 	p.Title = "Gravitational lensing of quasars by galaxy clusters"
 	p.Abstract = "We measure strong gravitational lensing of quasars behind galaxy clusters with weak lensing shear maps and dark matter halo models."
 	p.KeywordLine, p.Keywords = "", []string{"gravitational lensing", "galaxy clusters"}
-	n, err := s.Apply(ctx, []Change{{Op: OpPut, ID: p.ID, Paper: p}})
+	n, err := s.Apply(ctx, []models.Change{{Op: models.OpPut, ID: p.ID, Paper: p}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,15 +169,15 @@ func TestApplyErrorsChangeNothing(t *testing.T) {
 	p.ID = "a-new-paper"
 	tests := []struct {
 		name    string
-		changes []Change
+		changes []models.Change
 		want    error
 	}{
-		{"remove unknown", []Change{{Op: OpRemove, ID: "nope"}}, models.ErrNotFound},
-		{"put then remove unknown", []Change{{Op: OpPut, ID: p.ID, Paper: p}, {Op: OpRemove, ID: "nope"}}, models.ErrNotFound},
-		{"remove twice", []Change{{Op: OpRemove, ID: fisherID}, {Op: OpRemove, ID: fisherID}}, models.ErrNotFound},
-		{"id mismatch", []Change{{Op: OpPut, ID: "other", Paper: p}}, nil},
-		{"bad id", []Change{{Op: OpPut, ID: "a b", Paper: models.Paper{ID: "a b", Title: "x"}}}, nil},
-		{"no op", []Change{{ID: fisherID}}, nil},
+		{"remove unknown", []models.Change{{Op: models.OpRemove, ID: "nope"}}, models.ErrNotFound},
+		{"put then remove unknown", []models.Change{{Op: models.OpPut, ID: p.ID, Paper: p}, {Op: models.OpRemove, ID: "nope"}}, models.ErrNotFound},
+		{"remove twice", []models.Change{{Op: models.OpRemove, ID: fisherID}, {Op: models.OpRemove, ID: fisherID}}, models.ErrNotFound},
+		{"id mismatch", []models.Change{{Op: models.OpPut, ID: "other", Paper: p}}, nil},
+		{"bad id", []models.Change{{Op: models.OpPut, ID: "a b", Paper: models.Paper{ID: "a b", Title: "x"}}}, nil},
+		{"no op", []models.Change{{ID: fisherID}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,10 +200,10 @@ func TestApplyErrorsChangeNothing(t *testing.T) {
 		})
 	}
 	// s is still the newest version: it can be changed.
-	if _, err := s.Apply(ctx, []Change{{Op: OpPut, ID: p.ID, Paper: p}}); err != nil {
+	if _, err := s.Apply(ctx, []models.Change{{Op: models.OpPut, ID: p.ID, Paper: p}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Apply(ctx, []Change{{Op: OpRemove, ID: p.ID}}); !errors.Is(err, ErrStale) {
+	if _, err := s.Apply(ctx, []models.Change{{Op: models.OpRemove, ID: p.ID}}); !errors.Is(err, ErrStale) {
 		t.Errorf("apply on a replaced version: %v, want ErrStale", err)
 	}
 }
@@ -216,12 +216,12 @@ func TestApplyBatchAndSnapshot(t *testing.T) {
 			all := s.AllPapers()
 			a, b := all[10], all[20]
 			a.ID, b.ID = "added-a", "added-b"
-			n, err := s.Apply(ctx, []Change{
-				{Seq: 1, Op: OpPut, ID: a.ID, Paper: a},
-				{Seq: 2, Op: OpPut, ID: b.ID, Paper: b},
-				{Seq: 3, Op: OpRemove, ID: b.ID}, // put and removed in one batch
-				{Seq: 4, Op: OpRemove, ID: all[30].ID},
-				{Seq: 5, Op: OpPut, ID: all[40].ID, Paper: all[40]}, // replaced by itself
+			n, err := s.Apply(ctx, []models.Change{
+				{Seq: 1, Op: models.OpPut, ID: a.ID, Paper: a},
+				{Seq: 2, Op: models.OpPut, ID: b.ID, Paper: b},
+				{Seq: 3, Op: models.OpRemove, ID: b.ID}, // put and removed in one batch
+				{Seq: 4, Op: models.OpRemove, ID: all[30].ID},
+				{Seq: 5, Op: models.OpPut, ID: all[40].ID, Paper: all[40]}, // replaced by itself
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -248,7 +248,7 @@ func TestApplyBatchAndSnapshot(t *testing.T) {
 				t.Error("a loaded changed engine writes other bytes")
 			}
 			// And it can be changed further.
-			if _, err := loaded.Apply(ctx, []Change{{Op: OpRemove, ID: a.ID}}); err != nil {
+			if _, err := loaded.Apply(ctx, []models.Change{{Op: models.OpRemove, ID: a.ID}}); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -260,7 +260,7 @@ func TestThemesChangeCounts(t *testing.T) {
 	s := fresh(t, Config{})
 	p := s.AllPapers()[0]
 	p.ID = "counted"
-	n, err := s.Apply(ctx, []Change{{Op: OpPut, ID: p.ID, Paper: p}})
+	n, err := s.Apply(ctx, []models.Change{{Op: models.OpPut, ID: p.ID, Paper: p}})
 	if err != nil {
 		t.Fatal(err)
 	}

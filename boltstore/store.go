@@ -1,0 +1,393 @@
+// Package boltstore keeps a live corpus durably on one machine: the papers,
+// the log of every change and the newest engine snapshot, in a directory,
+// with go.etcd.io/bbolt (the embedded key/value store of etcd) as the
+// database. A commit returns once bbolt has synced it to disk, so an
+// acknowledged write survives a crash or kill -9. It implements live.Store.
+//
+// A directory holds:
+//
+//	paperrec.db            the bbolt database (papers, change log, metadata)
+//	snapshot-<seq>.bin     the newest engine snapshot, as of change <seq>
+package boltstore
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/renameio/v2"
+	bolt "go.etcd.io/bbolt"
+	boltErrors "go.etcd.io/bbolt/errors"
+
+	"github.com/paperrec/paperrec/live"
+	"github.com/paperrec/paperrec/models"
+)
+
+// Format is the version of the directory layout this package writes and
+// reads; a directory of a newer format is refused.
+const Format = 1
+
+// dbName is the database file in a data directory.
+const dbName = "paperrec.db"
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketPapers  = []byte("papers")  // id → ord (8 bytes) + paper JSON
+	bucketOrder   = []byte("order")   // ord → id: corpus order
+	bucketChanges = []byte("changes") // seq → change JSON
+
+	keyFormat      = []byte("format")
+	keySeq         = []byte("seq")
+	keyNextOrd     = []byte("next_ord")
+	keySnapshotSeq = []byte("snapshot_seq")
+	keySnapshotSum = []byte("snapshot_sha256")
+)
+
+// Errors a caller may branch on.
+var (
+	// ErrNewer wraps the refusal of a directory written by a newer paperrec.
+	ErrNewer = errors.New("data directory written by a newer paperrec")
+	// ErrDamaged wraps a directory whose database is damaged or is not one.
+	ErrDamaged = errors.New("data directory damaged")
+	// ErrLocked is returned when another process has the directory open.
+	ErrLocked = errors.New("data directory in use by another process")
+)
+
+// Store is a data directory, open. Safe for concurrent use; one process at
+// a time may open a directory.
+type Store struct {
+	dir string
+	db  *bolt.DB
+}
+
+// Open opens (creating it when missing) the data directory dir and checks
+// the database's format and integrity.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, dbName)
+	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: time.Second})
+	switch {
+	case errors.Is(err, boltErrors.ErrTimeout):
+		return nil, fmt.Errorf("%w: %s", ErrLocked, dir)
+	case errors.Is(err, boltErrors.ErrInvalid), errors.Is(err, boltErrors.ErrChecksum), errors.Is(err, boltErrors.ErrVersionMismatch):
+		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, err)
+	case err != nil:
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{dir: dir, db: db}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// init creates the buckets of a new directory, or checks those of an
+// existing one: its format, and bbolt's consistency check of every page.
+func (s *Store) init() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			for _, name := range [][]byte{bucketMeta, bucketPapers, bucketOrder, bucketChanges} {
+				if _, err := tx.CreateBucket(name); err != nil {
+					return err
+				}
+			}
+			return tx.Bucket(bucketMeta).Put(keyFormat, []byte(strconv.Itoa(Format)))
+		}
+		f, err := strconv.Atoi(string(meta.Get(keyFormat)))
+		switch {
+		case err != nil:
+			return fmt.Errorf("%w: %s: format %q", ErrDamaged, s.dir, meta.Get(keyFormat))
+		case f > Format:
+			return fmt.Errorf("%w: %s has format %d, this paperrec reads format %d and older; upgrade paperrec", ErrNewer, s.dir, f, Format)
+		}
+		for _, name := range [][]byte{bucketPapers, bucketOrder, bucketChanges} {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("%w: %s: no %s bucket", ErrDamaged, s.dir, name)
+			}
+		}
+		var problems []string
+		for err := range tx.Check() {
+			problems = append(problems, err.Error())
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("%w: %s: %s", ErrDamaged, s.dir, strings.Join(problems[:min(3, len(problems))], "; "))
+		}
+		return nil
+	})
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dir returns the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Len returns how many papers the store holds: 0 for a new directory.
+func (s *Store) Len() (int, error) {
+	var n int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketPapers).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// Seed fills an empty store with papers, in order, as of change 0.
+func (s *Store) Seed(papers []models.Paper) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketPapers).Stats().KeyN > 0 {
+			return fmt.Errorf("seed %s: the store already holds papers", s.dir)
+		}
+		for _, p := range papers {
+			if err := putPaper(tx, p); err != nil {
+				return fmt.Errorf("seed %s: %w", s.dir, err)
+			}
+		}
+		return nil
+	})
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func getU64(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+// putPaper adds p, or replaces the paper with its ID in its place.
+func putPaper(tx *bolt.Tx, p models.Paper) error {
+	papers, meta := tx.Bucket(bucketPapers), tx.Bucket(bucketMeta)
+	js, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	id := []byte(p.ID)
+	var ord []byte
+	if old := papers.Get(id); len(old) >= 8 {
+		ord = bytes.Clone(old[:8])
+	} else {
+		next := getU64(meta.Get(keyNextOrd))
+		ord = u64(next)
+		if err := meta.Put(keyNextOrd, u64(next+1)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketOrder).Put(ord, id); err != nil {
+			return err
+		}
+	}
+	return papers.Put(id, append(ord, js...))
+}
+
+// Papers returns every paper in corpus order and the last change's number.
+func (s *Store) Papers(ctx context.Context) ([]models.Paper, uint64, error) {
+	var (
+		out []models.Paper
+		seq uint64
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		seq = getU64(tx.Bucket(bucketMeta).Get(keySeq))
+		papers := tx.Bucket(bucketPapers)
+		out = make([]models.Paper, 0, papers.Stats().KeyN)
+		c := tx.Bucket(bucketOrder).Cursor()
+		for ord, id := c.First(); ord != nil; ord, id = c.Next() {
+			v := papers.Get(id)
+			if len(v) < 8 {
+				return fmt.Errorf("%w: %s: paper %q listed but missing", ErrDamaged, s.dir, id)
+			}
+			var p models.Paper
+			if err := json.Unmarshal(v[8:], &p); err != nil {
+				return fmt.Errorf("%w: %s: paper %q: %v", ErrDamaged, s.dir, id, err)
+			}
+			out = append(out, p)
+			if len(out)%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	return out, seq, err
+}
+
+// logged is a change as the log keeps it.
+type logged struct {
+	Op    string        `json:"op"`
+	ID    string        `json:"id"`
+	Paper *models.Paper `json:"paper,omitempty"`
+	Time  time.Time     `json:"time"`
+}
+
+// Commit checks and writes changes in one transaction, synced to disk
+// before it returns.
+func (s *Store) Commit(ctx context.Context, changes []models.Change) ([]models.Change, error) {
+	out := make([]models.Change, len(changes))
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		meta, papers, log := tx.Bucket(bucketMeta), tx.Bucket(bucketPapers), tx.Bucket(bucketChanges)
+		seq := getU64(meta.Get(keySeq))
+		now := time.Now().UTC()
+		for k, c := range changes {
+			if err := c.Check(); err != nil {
+				return fmt.Errorf("change %d: %w", k, err)
+			}
+			exists := papers.Get([]byte(c.ID)) != nil
+			switch {
+			case c.Op == models.OpAdd && exists:
+				return fmt.Errorf("change %d: %w: %q", k, models.ErrExists, c.ID)
+			case c.Op == models.OpRemove && !exists:
+				return fmt.Errorf("change %d: %w: %q", k, models.ErrNotFound, c.ID)
+			}
+			seq++
+			c.Seq, c.Time = seq, now
+			out[k] = c
+			rec := logged{Op: c.Op.String(), ID: c.ID, Time: now}
+			if c.Op == models.OpRemove {
+				old := papers.Get([]byte(c.ID))
+				if err := tx.Bucket(bucketOrder).Delete(old[:8]); err != nil {
+					return err
+				}
+				if err := papers.Delete([]byte(c.ID)); err != nil {
+					return err
+				}
+			} else {
+				rec.Paper = &c.Paper
+				if err := putPaper(tx, c.Paper); err != nil {
+					return err
+				}
+			}
+			js, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			if err := log.Put(u64(seq), js); err != nil {
+				return err
+			}
+		}
+		return meta.Put(keySeq, u64(seq))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Changes returns logged changes after seq.
+func (s *Store) Changes(ctx context.Context, after uint64, limit int) ([]models.Change, error) {
+	var out []models.Change
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketChanges).Cursor()
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			var rec logged
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("%w: %s: change %d: %v", ErrDamaged, s.dir, getU64(k), err)
+			}
+			op, err := models.ParseOp(rec.Op)
+			if err != nil {
+				return fmt.Errorf("%w: %s: change %d: %v", ErrDamaged, s.dir, getU64(k), err)
+			}
+			ch := models.Change{Seq: getU64(k), Op: op, ID: rec.ID, Time: rec.Time}
+			if rec.Paper != nil {
+				ch.Paper = *rec.Paper
+			}
+			out = append(out, ch)
+		}
+		return ctx.Err()
+	})
+	return out, err
+}
+
+// snapshotName is the file of the snapshot as of change seq.
+func snapshotName(seq uint64) string { return fmt.Sprintf("snapshot-%d.bin", seq) }
+
+// SaveSnapshot writes the snapshot to a file atomically (temporary file,
+// fsync, rename), records it as the newest, and removes the one before.
+func (s *Store) SaveSnapshot(ctx context.Context, seq uint64, write func(io.Writer) ([32]byte, error)) (live.SnapshotInfo, error) {
+	info := live.SnapshotInfo{Seq: seq}
+	path := filepath.Join(s.dir, snapshotName(seq))
+	pf, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o640))
+	if err != nil {
+		return info, err
+	}
+	defer pf.Cleanup()
+	bw := bufio.NewWriterSize(pf, 1<<20)
+	if info.SHA256, err = write(bw); err != nil {
+		return info, err
+	}
+	if err := bw.Flush(); err != nil {
+		return info, err
+	}
+	if err := pf.CloseAtomicallyReplace(); err != nil {
+		return info, err
+	}
+	var old uint64
+	hadOld := false
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keySnapshotSeq); v != nil {
+			old, hadOld = getU64(v), true
+		}
+		if err := meta.Put(keySnapshotSeq, u64(seq)); err != nil {
+			return err
+		}
+		return meta.Put(keySnapshotSum, info.SHA256[:])
+	})
+	if err != nil {
+		return info, err
+	}
+	if hadOld && old != seq {
+		os.Remove(filepath.Join(s.dir, snapshotName(old)))
+	}
+	return info, nil
+}
+
+// OpenSnapshot opens the newest snapshot.
+func (s *Store) OpenSnapshot(ctx context.Context) (io.ReadCloser, live.SnapshotInfo, error) {
+	var (
+		info live.SnapshotInfo
+		ok   bool
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keySnapshotSeq); v != nil {
+			info.Seq, ok = getU64(v), true
+			copy(info.SHA256[:], meta.Get(keySnapshotSum))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, info, err
+	}
+	if !ok {
+		return nil, info, live.ErrNoSnapshot
+	}
+	f, err := os.Open(filepath.Join(s.dir, snapshotName(info.Seq)))
+	if err != nil {
+		return nil, info, err
+	}
+	return readCloser{bufio.NewReaderSize(f, 1<<20), f}, info, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// Notify returns nil: one process at a time writes a directory.
+func (s *Store) Notify() <-chan struct{} { return nil }

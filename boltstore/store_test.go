@@ -1,0 +1,250 @@
+package boltstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/paperrec/paperrec/live"
+	"github.com/paperrec/paperrec/models"
+	"github.com/paperrec/paperrec/recommend"
+)
+
+func paper(id string) models.Paper {
+	return models.Paper{ID: id, Title: "Title of " + id, Abstract: "Abstract of " + id + " about lattice gauge theory and flows.",
+		Authors: []string{"A. Author"}, Category: models.FoundationalAI, Date: models.Date{Year: 2025, Month: 6}}
+}
+
+func openStore(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func ids(papers []models.Paper) []string {
+	var out []string
+	for _, p := range papers {
+		out = append(out, p.ID)
+	}
+	return out
+}
+
+func TestCommitAndReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	if n, _ := s.Len(); n != 0 {
+		t.Fatalf("new store holds %d papers", n)
+	}
+	if err := s.Seed([]models.Paper{paper("c"), paper("a"), paper("b")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Seed([]models.Paper{paper("d")}); err == nil {
+		t.Error("seeding a seeded store worked")
+	}
+	changed := paper("a")
+	changed.Title = "A new title"
+	done, err := s.Commit(ctx, []models.Change{
+		{Op: models.OpAdd, ID: "d", Paper: paper("d")},
+		{Op: models.OpPut, ID: "a", Paper: changed}, // replaced in its place
+		{Op: models.OpRemove, ID: "b"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) != 3 || done[0].Seq != 1 || done[2].Seq != 3 || done[0].Time.IsZero() {
+		t.Fatalf("committed %+v", done)
+	}
+	tests := []struct {
+		name   string
+		change models.Change
+		want   error
+	}{
+		{"add existing", models.Change{Op: models.OpAdd, ID: "c", Paper: paper("c")}, models.ErrExists},
+		{"remove missing", models.Change{Op: models.OpRemove, ID: "b"}, models.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.Commit(ctx, []models.Change{{Op: models.OpAdd, ID: "e", Paper: paper("e")}, tt.change})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			got, seq, _ := s.Papers(ctx)
+			if seq != 3 || slices.Contains(ids(got), "e") {
+				t.Errorf("a refused batch wrote: seq %d, papers %v", seq, ids(got))
+			}
+		})
+	}
+	s.Close()
+
+	s = openStore(t, dir)
+	got, seq, err := s.Papers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []models.Paper{paper("c"), changed, paper("d")}
+	if seq != 3 {
+		t.Errorf("seq %d after reopening, want 3", seq)
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(models.Paper{}, "Line")); diff != "" {
+		t.Errorf("papers after reopening (-want +got):\n%s", diff)
+	}
+	log, err := s.Changes(ctx, 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 || log[0].Seq != 2 || log[0].Op != models.OpPut || log[0].Paper.Title != "A new title" || log[1].Op != models.OpRemove {
+		t.Errorf("changes after 1: %+v", log)
+	}
+	if first, _ := s.Changes(ctx, 0, 1); len(first) != 1 || first[0].ID != "d" {
+		t.Errorf("first change: %+v", first)
+	}
+}
+
+func TestSnapshots(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	if _, _, err := s.OpenSnapshot(ctx); !errors.Is(err, live.ErrNoSnapshot) {
+		t.Fatalf("new store: %v", err)
+	}
+	save := func(seq uint64, body string) live.SnapshotInfo {
+		info, err := s.SaveSnapshot(ctx, seq, func(w io.Writer) ([32]byte, error) {
+			_, err := io.WriteString(w, body)
+			return sha256.Sum256([]byte(body)), err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info
+	}
+	save(4, "four")
+	info := save(9, "nine")
+	r, got, err := s.OpenSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r)
+	r.Close()
+	if string(body) != "nine" || got != info || got.Seq != 9 {
+		t.Errorf("opened %q %+v", body, got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, snapshotName(4))); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the older snapshot is still there: %v", err)
+	}
+	// A failed write keeps the newest as it was.
+	if _, err := s.SaveSnapshot(ctx, 12, func(w io.Writer) ([32]byte, error) { return [32]byte{}, errors.New("disk full") }); err == nil {
+		t.Fatal("no error")
+	}
+	if _, got, _ := s.OpenSnapshot(ctx); got.Seq != 9 {
+		t.Errorf("after a failed save the newest is %d", got.Seq)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*snapshot-12*")); len(m) > 0 {
+		t.Errorf("a failed save left %v", m)
+	}
+}
+
+func TestRefusesBadDirectories(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, dir string)
+		want    error
+	}{
+		{"newer format", func(t *testing.T, dir string) {
+			s := openStore(t, dir)
+			s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, []byte("2")) })
+			s.Close()
+		}, ErrNewer},
+		{"not a database", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, dbName), []byte("574 papers, and nothing else of a database"), 0o640)
+		}, ErrDamaged},
+		{"zeroed pages", func(t *testing.T, dir string) {
+			s := openStore(t, dir)
+			s.Seed([]models.Paper{paper("a")})
+			s.Close()
+			b, _ := os.ReadFile(filepath.Join(dir, dbName))
+			clear(b[:8192]) // both meta pages
+			os.WriteFile(filepath.Join(dir, dbName), b, 0o640)
+		}, ErrDamaged},
+		{"format missing", func(t *testing.T, dir string) {
+			s := openStore(t, dir)
+			s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyFormat) })
+			s.Close()
+		}, ErrDamaged},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tt.prepare(t, dir)
+			s, err := Open(dir)
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	t.Run("in use", func(t *testing.T) {
+		dir := t.TempDir()
+		openStore(t, dir)
+		if _, err := Open(dir); !errors.Is(err, ErrLocked) {
+			t.Errorf("second open: %v, want ErrLocked", err)
+		}
+	})
+}
+
+// TestEngineOverStore runs a live engine on a directory: writes survive a
+// restart, which resumes from the snapshot and the changes after it.
+func TestEngineOverStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	var seed []models.Paper
+	for _, id := range []string{"flows", "lattice", "gauge", "qcd", "jets", "dust", "lensing", "galaxies"} {
+		seed = append(seed, paper(id))
+	}
+	if err := s.Seed(seed); err != nil {
+		t.Fatal(err)
+	}
+	cfg := live.Config{Build: recommend.Config{SkipThemes: true}, RefitAfter: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	e, err := live.Open(ctx, s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Write(ctx, []models.Change{{Op: models.OpAdd, ID: "new", Paper: paper("new")}, {Op: models.OpRemove, ID: "dust"}}); err != nil {
+		t.Fatal(err)
+	}
+	want := e.Status()
+	s.Close()
+
+	s = openStore(t, dir)
+	again, err := live.Open(ctx, s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := again.Status()
+	if got.Seq != 2 || got.Snapshot != want.Snapshot || got.Papers != 8 {
+		t.Errorf("reopened %+v, want seq 2, snapshot %s, 8 papers", got, want.Snapshot)
+	}
+	if _, err := again.Service().Paper("new"); err != nil {
+		t.Error(err)
+	}
+	if _, err := again.Service().Paper("dust"); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("removed paper after restart: %v", err)
+	}
+}

@@ -1,0 +1,368 @@
+// Package live serves a corpus that changes while it is served. An
+// [Engine] holds the current version of the recommendation engine
+// (package recommend), takes writes through a [Store] (the system of
+// record: in memory, an embedded database, or PostgreSQL), folds each
+// committed change into a new version and swaps it in atomically, and
+// refits the models in the background when enough has changed. A request
+// takes one version at its start and answers wholly from it, so none fails
+// or mixes versions during a swap.
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/paperrec/paperrec/models"
+	"github.com/paperrec/paperrec/recommend"
+)
+
+// Config tunes an Engine. The zero value is the default.
+type Config struct {
+	// Build configures every engine built from the store's papers.
+	Build recommend.Config
+	// RefitAfter is how many changes since the last fit start a background
+	// refit (default: a tenth of the papers of the last fit, at least
+	// 100); negative: only on request.
+	RefitAfter int
+	// Poll is how often the engine looks for changes that other processes
+	// committed, besides the store's notifications (default 10 s). A store
+	// only this process writes is not polled.
+	Poll time.Duration
+	// Logger logs swaps, refits and failures (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Defaults for Config.
+const (
+	DefaultMinRefitAfter = 100
+	DefaultPoll          = 10 * time.Second
+	// catchUpBatch is how many changes one catch-up step applies.
+	catchUpBatch = 1000
+)
+
+// Status is what an engine serves, for probes, logs and metrics.
+//
+// A plain value.
+type Status struct {
+	// Seq is the last change applied.
+	Seq uint64 `json:"seq"`
+	// Snapshot is the SHA-256 (hex) of the snapshot of the current fit, as
+	// the store keeps it; empty before one is saved.
+	Snapshot string `json:"snapshot"`
+	// FitSeq is the change the current fit was made as of; Seq − FitSeq
+	// changes were folded in since.
+	FitSeq uint64 `json:"fit_seq"`
+	Papers int    `json:"papers"`
+	// Refitting is set while a refit runs.
+	Refitting bool `json:"refitting"`
+	// LastRefit is when the current fit was made or loaded.
+	LastRefit time.Time `json:"last_refit"`
+}
+
+// Engine is a live recommendation engine over a Store. Open it, read the
+// current version with Service, write with Write, and let Run follow the
+// store and refit in the background. Safe for concurrent use.
+type Engine struct {
+	store Store
+	cfg   Config
+	log   *slog.Logger
+
+	cur atomic.Pointer[recommend.Service]
+	// mu serialises catch-up and swaps; status changes with them.
+	mu     sync.Mutex
+	status Status
+	// refitMu allows one refit at a time; refits asks Run for one.
+	refitMu   sync.Mutex
+	refitting atomic.Bool
+	refits    chan struct{}
+	// fitPapers is how many papers the current fit was made of.
+	fitPapers int
+}
+
+// Open loads the engine a store holds: its newest snapshot when one was
+// built with cfg.Build, else a fit of its papers (then saved as a
+// snapshot), and then the changes committed after it.
+func Open(ctx context.Context, store Store, cfg Config) (*Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	e := &Engine{store: store, cfg: cfg, log: cfg.Logger, refits: make(chan struct{}, 1)}
+	svc, info := e.loadSnapshot(ctx)
+	if svc == nil {
+		var err error
+		if svc, err = e.fit(ctx); err != nil {
+			return nil, err
+		}
+		if info, err = e.save(ctx, svc); err != nil {
+			return nil, err
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.install(svc, info)
+	if err := e.catchUp(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// loadSnapshot reads the store's newest snapshot. It returns nil when
+// there is none, when it was built another way, or when it cannot be read:
+// the store's papers are the record, and a fit of them replaces a
+// snapshot that is missing or damaged.
+func (e *Engine) loadSnapshot(ctx context.Context) (*recommend.Service, SnapshotInfo) {
+	r, info, err := e.store.OpenSnapshot(ctx)
+	if errors.Is(err, ErrNoSnapshot) {
+		return nil, info
+	}
+	if err != nil {
+		e.log.Warn("cannot open the saved engine; fitting anew", "err", err)
+		return nil, info
+	}
+	defer r.Close()
+	svc, sum, err := recommend.ReadSnapshot(ctx, r)
+	if err == nil && (sum != info.SHA256 || svc.Seq() != info.Seq) {
+		err = fmt.Errorf("the store names %x at change %d, the file is %x at change %d", info.SHA256, info.Seq, sum, svc.Seq())
+	}
+	if err != nil {
+		e.log.Warn("the saved engine is damaged; fitting anew", "err", err)
+		return nil, info
+	}
+	if !svc.BuiltWith(e.cfg.Build) {
+		e.log.Info("the saved engine was built with other settings; fitting anew")
+		return nil, info
+	}
+	e.log.Info("snapshot loaded", "sha256", fmt.Sprintf("%x", sum), "seq", info.Seq, "papers", svc.Len())
+	return svc, info
+}
+
+// fit builds an engine from the store's papers.
+func (e *Engine) fit(ctx context.Context) (*recommend.Service, error) {
+	papers, seq, err := e.store.Papers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read papers: %w", err)
+	}
+	corpus, err := models.NewCorpus(papers)
+	if err != nil {
+		return nil, fmt.Errorf("read papers: %w", err)
+	}
+	svc, err := recommend.New(ctx, corpus, e.cfg.Build)
+	if err != nil {
+		return nil, err
+	}
+	st := svc.Stats()
+	e.log.Info("engine fitted", "papers", st.Papers, "seq", seq, "features", st.Features, "themes", st.Themes,
+		"took", st.Duration.Round(time.Millisecond))
+	return svc.At(seq), nil
+}
+
+// save stores a snapshot of a fit.
+func (e *Engine) save(ctx context.Context, svc *recommend.Service) (SnapshotInfo, error) {
+	start := time.Now()
+	info, err := e.store.SaveSnapshot(ctx, svc.Seq(), func(w io.Writer) ([32]byte, error) { return svc.WriteSnapshot(w) })
+	if err != nil {
+		return info, fmt.Errorf("save snapshot: %w", err)
+	}
+	e.log.Info("snapshot saved", "sha256", fmt.Sprintf("%x", info.SHA256), "seq", info.Seq, "took", time.Since(start).Round(time.Millisecond))
+	return info, nil
+}
+
+// install makes svc, a fit described by info, the current version. e.mu is held.
+func (e *Engine) install(svc *recommend.Service, info SnapshotInfo) {
+	e.publish(svc)
+	e.fitPapers = svc.Len()
+	e.status = Status{Seq: svc.Seq(), FitSeq: svc.Seq(), Papers: svc.Len(), LastRefit: time.Now().UTC()}
+	if info.SHA256 != ([32]byte{}) {
+		e.status.Snapshot = fmt.Sprintf("%x", info.SHA256)
+	}
+}
+
+// Service returns the current version. It is never nil once Open returned.
+func (e *Engine) Service() *recommend.Service { return e.cur.Load() }
+
+// Status returns what the engine serves.
+func (e *Engine) Status() Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.status
+	st.Refitting = e.refitting.Load()
+	return st
+}
+
+// Write commits changes to the store and returns them numbered once they
+// are durable and the current version shows them. A malformed change is a
+// *models.ParseError, an add of an existing paper wraps models.ErrExists, a
+// remove of a missing one models.ErrNotFound; a store that cannot take
+// writes wraps [ErrUnavailable]. Nothing is written on error.
+func (e *Engine) Write(ctx context.Context, changes []models.Change) ([]models.Change, error) {
+	for k, c := range changes {
+		if err := c.Check(); err != nil {
+			return nil, fmt.Errorf("change %d: %w", k, err)
+		}
+	}
+	done, err := e.store.Commit(ctx, changes)
+	if err != nil {
+		var pe *models.ParseError
+		if errors.Is(err, models.ErrExists) || errors.Is(err, models.ErrNotFound) || errors.As(err, &pe) || ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	// The changes are durable: make them visible even if the client leaves.
+	e.mu.Lock()
+	err = e.catchUp(context.WithoutCancel(ctx))
+	e.mu.Unlock()
+	if err != nil {
+		// Committed, so the write stands; the next catch-up or refit shows it.
+		e.log.Error("committed changes are not served yet", "err", err)
+	}
+	e.maybeRefit()
+	return done, nil
+}
+
+// catchUp applies the changes committed after the current version's and
+// swaps in the result. e.mu is held.
+func (e *Engine) catchUp(ctx context.Context) error {
+	next, err := e.advance(ctx, e.cur.Load())
+	e.publish(next)
+	return err
+}
+
+// advance applies the changes committed after svc's, in order, and returns
+// the newest version it reached.
+func (e *Engine) advance(ctx context.Context, svc *recommend.Service) (*recommend.Service, error) {
+	for {
+		changes, err := e.store.Changes(ctx, svc.Seq(), catchUpBatch)
+		if err != nil {
+			return svc, fmt.Errorf("read changes after %d: %w", svc.Seq(), err)
+		}
+		if len(changes) == 0 {
+			return svc, nil
+		}
+		next, err := svc.Apply(ctx, changes)
+		if err != nil {
+			e.RequestRefit() // a fit of the store's papers heals what a fold-in could not do
+			return svc, fmt.Errorf("apply changes %d..%d: %w", changes[0].Seq, changes[len(changes)-1].Seq, err)
+		}
+		svc = next
+	}
+}
+
+// publish makes svc the current version. e.mu is held.
+func (e *Engine) publish(svc *recommend.Service) {
+	e.cur.Store(svc)
+	e.status.Seq, e.status.Papers = svc.Seq(), svc.Len()
+}
+
+// maybeRefit asks for a refit when enough changed since the last fit.
+func (e *Engine) maybeRefit() {
+	limit := e.cfg.RefitAfter
+	if limit < 0 {
+		return
+	}
+	e.mu.Lock()
+	changed := e.status.Seq - e.status.FitSeq
+	if limit == 0 {
+		limit = max(DefaultMinRefitAfter, e.fitPapers/10)
+	}
+	e.mu.Unlock()
+	if changed >= uint64(limit) {
+		e.RequestRefit()
+	}
+}
+
+// RequestRefit asks Run to refit in the background; it returns at once.
+func (e *Engine) RequestRefit() {
+	select {
+	case e.refits <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
+// Refit fits the models anew on the store's papers, saves a snapshot,
+// applies the changes committed meanwhile and swaps the new engine in.
+// Reads and writes go on during the fit; they wait only for the swap. One
+// refit runs at a time: a second call waits for the first.
+func (e *Engine) Refit(ctx context.Context) error {
+	e.refitMu.Lock()
+	defer e.refitMu.Unlock()
+	e.refitting.Store(true)
+	defer e.refitting.Store(false)
+	start := time.Now()
+	svc, err := e.fit(ctx)
+	if err != nil {
+		return fmt.Errorf("refit: %w", err)
+	}
+	info, err := e.save(ctx, svc)
+	if err != nil {
+		return fmt.Errorf("refit: %w", err)
+	}
+	// Most changes committed during the fit are applied before the swap;
+	// the last few under the lock, so that no version goes back.
+	caught, err := e.advance(ctx, svc)
+	if err != nil {
+		return fmt.Errorf("refit: %w", err)
+	}
+	e.mu.Lock()
+	swap := time.Now()
+	caught, err = e.advance(ctx, caught)
+	if err == nil {
+		e.install(svc, info)
+		e.publish(caught)
+	}
+	pause := time.Since(swap)
+	e.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("refit: %w", err)
+	}
+	e.log.Info("refit swapped in", "papers", caught.Len(), "fit_seq", svc.Seq(), "seq", caught.Seq(), "took", time.Since(start).Round(time.Millisecond),
+		"swap_pause", pause.Round(time.Microsecond))
+	return nil
+}
+
+// Run follows the store (its notifications, and a poll) and runs the
+// refits that writes, RequestRefit or a signal asked for, until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	notify := e.store.Notify()
+	var tick <-chan time.Time
+	if notify != nil {
+		t := time.NewTicker(e.cfg.Poll)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-notify:
+			e.follow(ctx)
+		case <-tick:
+			e.follow(ctx)
+		case <-e.refits:
+			if err := e.Refit(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("refit failed; serving the engine as it was", "err", err)
+			}
+		}
+	}
+}
+
+// follow applies what other processes committed.
+func (e *Engine) follow(ctx context.Context) {
+	e.mu.Lock()
+	err := e.catchUp(ctx)
+	e.mu.Unlock()
+	if err != nil && ctx.Err() == nil {
+		e.log.Warn("following the store", "err", err)
+		return
+	}
+	e.maybeRefit()
+}
