@@ -2,6 +2,8 @@ package recommend
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/paperrec/paperrec/models"
 )
@@ -25,6 +27,13 @@ func (s *Service) acceptFunc(f Filter) (func(uint32) bool, error) {
 	}
 	cats := map[models.Category]bool{}
 	for _, c := range f.Categories {
+		if !s.categories[c] {
+			var names []string
+			for _, k := range s.Categories() {
+				names = append(names, strconv.Quote(string(k)))
+			}
+			return nil, &InvalidArgumentError{Param: "category", Msg: fmt.Sprintf("unknown category %q: want one of %s", c, strings.Join(names, ", "))}
+		}
 		cats[c] = true
 	}
 	excluded := map[uint32]bool{}

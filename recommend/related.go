@@ -35,11 +35,22 @@ func (s *Service) checkOptions(o *Options) error {
 	if o.K == 0 {
 		o.K = DefaultK
 	}
-	if o.K < 1 || o.K > s.cfg.MaxK {
-		return &InvalidArgumentError{Param: "k", Msg: fmt.Sprintf("must be between 1 and %d", s.cfg.MaxK)}
+	return o.Check(s.cfg.MaxK)
+}
+
+// Check reports an InvalidArgumentError for options out of range for a
+// service whose largest k is maxK (0 means DefaultMaxK): the one check of
+// k and diversity, which the API and the CLI call before any work. (The
+// queries take a zero K for DefaultK before they check.)
+func (o Options) Check(maxK int) error {
+	if maxK <= 0 {
+		maxK = DefaultMaxK
 	}
-	if o.Diversity < 0 || o.Diversity > 1 {
-		return &InvalidArgumentError{Param: "diversity", Msg: "must be between 0 and 1"}
+	if o.K < 1 || o.K > maxK {
+		return &InvalidArgumentError{Param: "k", Msg: fmt.Sprintf("%d is out of range: must be between 1 and %d", o.K, maxK)}
+	}
+	if !(o.Diversity >= 0 && o.Diversity <= 1) { // NaN fails both
+		return &InvalidArgumentError{Param: "diversity", Msg: fmt.Sprintf("%v is out of range: must be between 0 and 1", o.Diversity)}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ package recommend
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -146,6 +147,9 @@ type Service struct {
 	line    *lineage
 	// gen numbers this version in its lineage.
 	gen uint64
+	// categories are the areas of this version's papers; replaced, never
+	// changed, when a change brings a new one.
+	categories map[models.Category]bool
 }
 
 // BuildStats says what building the service took.
@@ -480,6 +484,25 @@ func (s *Service) AllPapers() []models.Paper {
 			out = append(out, p)
 		}
 	}
+	return out
+}
+
+// Category returns the area of this version's papers that name stands
+// for, matched without regard to case.
+func (s *Service) Category(name string) (models.Category, bool) {
+	name = strings.TrimSpace(name)
+	for c := range s.categories {
+		if strings.EqualFold(string(c), name) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// Categories returns the areas of this version's papers, sorted.
+func (s *Service) Categories() []models.Category {
+	out := slices.Collect(maps.Keys(s.categories))
+	slices.Sort(out)
 	return out
 }
 

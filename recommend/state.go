@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -91,7 +92,7 @@ func assemble(st state, index Index) (*Service, error) {
 		return nil, err
 	}
 	st.Lex.SetAnalyzer(cfg.TFIDF.Analyzer)
-	s := &Service{cfg: cfg, st: st, line: &lineage{
+	s := &Service{cfg: cfg, st: st, categories: map[models.Category]bool{}, line: &lineage{
 		ids:      make(map[string]uint32, len(st.Papers)),
 		authorID: make(map[string]int32, len(st.Authors)),
 	}}
@@ -129,6 +130,7 @@ func (s *Service) absorb(from int, fill bool) error {
 	s.norms = slices.Grow(s.norms, len(s.st.Docs)-from)
 	s.line.mu.Lock()
 	defer s.line.mu.Unlock()
+	ownCategories := from == 0
 	for i := from; i < len(s.st.Docs); i++ {
 		d := &s.st.Docs[i]
 		var norm float64
@@ -138,6 +140,12 @@ func (s *Service) absorb(from int, fill bool) error {
 		s.norms = append(s.norms, math.Sqrt(norm))
 		if s.removed[uint32(i)] {
 			continue
+		}
+		if c := s.st.Papers[i].Category; c != "" && !s.categories[c] {
+			if !ownCategories { // a new area in a change: this version's own set
+				s.categories, ownCategories = maps.Clone(s.categories), true
+			}
+			s.categories[c] = true
 		}
 		id := s.st.Papers[i].ID
 		if j, dup := s.line.ids[id]; dup && int(j) < i && !s.removed[j] {

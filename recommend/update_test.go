@@ -288,3 +288,32 @@ func mapsWith(m map[string]int, key string) map[string]int {
 	out[key]++
 	return out
 }
+
+func TestCategories(t *testing.T) {
+	ctx := context.Background()
+	s := fresh(t, Config{SkipThemes: true})
+	if got := s.Categories(); len(got) != 4 || got[0] != models.Astrophysics {
+		t.Errorf("categories %q", got)
+	}
+	if c, ok := s.Category(" foundational ai "); !ok || c != models.FoundationalAI {
+		t.Errorf("Category(foundational ai) = %q, %v", c, ok)
+	}
+	var invalid *InvalidArgumentError
+	_, err := s.Related(ctx, fisherID, Options{Filter: Filter{Categories: []models.Category{"Quantum Biology"}}})
+	if !errors.As(err, &invalid) || invalid.Param != "category" {
+		t.Errorf("unknown category: %v", err)
+	}
+	p, _ := s.Paper(fisherID)
+	p.ID, p.Category = "bio", "Quantum Biology"
+	n, err := s.Apply(ctx, []models.Change{{Op: models.OpPut, ID: p.ID, Paper: p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := n.Search(ctx, p.Title, Options{Filter: Filter{Categories: []models.Category{"Quantum Biology"}}})
+	if err != nil || len(got) != 1 || got[0].Paper.ID != "bio" {
+		t.Errorf("search in the new area: %v, %v", got, err)
+	}
+	if _, ok := s.Category("quantum biology"); ok {
+		t.Error("the old version knows the new area")
+	}
+}

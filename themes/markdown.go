@@ -16,7 +16,7 @@ const maxListed = 30
 // Markdown writes the themes as a report that reads on its own: an overview
 // table, then each theme with its size, areas, years, summary, key terms
 // and representative papers, and the papers of no theme last. Themes are
-// numbered from 1 in the report (theme id + 1).
+// numbered by their ids, as the API numbers them.
 func (m *Model) Markdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	st := m.stats
@@ -31,7 +31,7 @@ func (m *Model) Markdown(w io.Writer) error {
 
 	fmt.Fprintf(bw, "| # | Theme | Papers | Main areas | Years |\n|---:|---|---:|---|---|\n")
 	for _, t := range m.themes {
-		num := strconv.Itoa(t.ID + 1)
+		num := strconv.Itoa(t.ID)
 		if t.Outlier {
 			num = ""
 		}
@@ -41,7 +41,7 @@ func (m *Model) Markdown(w io.Writer) error {
 		if t.Outlier {
 			fmt.Fprintf(bw, "\n## %s\n\n", escape(t.Label))
 		} else {
-			fmt.Fprintf(bw, "\n## %d. %s\n\n", t.ID+1, escape(t.Label))
+			fmt.Fprintf(bw, "\n## %d. %s\n\n", t.ID, escape(t.Label))
 		}
 		fmt.Fprintf(bw, "**%d %s** · %s · %s\n\n", t.Size, plural(t.Size, "paper", "papers"), areas(t.Categories, 4), years(t.Years, true))
 		if t.Summary != "" {

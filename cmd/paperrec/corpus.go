@@ -81,6 +81,11 @@ func (e *env) buildServiceWith(ctx context.Context, f corpusFlags, tune func(*re
 	if err != nil {
 		return nil, err
 	}
+	return e.buildFrom(ctx, c, f, tune)
+}
+
+// buildFrom builds the engine over a loaded corpus.
+func (e *env) buildFrom(ctx context.Context, c *models.Corpus, f corpusFlags, tune func(*recommend.Config)) (*recommend.Service, error) {
 	switch recommend.Tokenizer(f.tokenizer) {
 	case "", recommend.TokenizerWords, recommend.TokenizerWordPiece:
 	default:

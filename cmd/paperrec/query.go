@@ -2,13 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/paperrec/paperrec/api"
+	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
 
@@ -69,36 +73,67 @@ type queryFlags struct {
 func addQueryFlags(cmd *cobra.Command, f *queryFlags) {
 	cmd.Flags().IntVarP(&f.k, "k", "k", recommend.DefaultK, fmt.Sprintf("how many papers (1 to %d)", recommend.DefaultMaxK))
 	cmd.Flags().Float64Var(&f.diversity, "diversity", 0, "0 pure relevance to 1 mostly novelty (maximal marginal relevance)")
-	cmd.Flags().StringSliceVar(&f.category, "category", nil, "only these areas (repeat or separate with commas)")
+	cmd.Flags().StringArrayVar(&f.category, "category", nil, "only these areas (repeat or separate with commas)")
 	cmd.Flags().StringVar(&f.from, "from", "", "published on or after (YYYY, YYYY-MM or YYYY-MM-DD)")
 	cmd.Flags().StringVar(&f.to, "to", "", "published on or before")
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
 }
 
+// options reads the query flags, checked as the engine checks them: a
+// usage error before anything is loaded.
 func (f queryFlags) options() (recommend.Options, error) {
-	if f.k < 1 || f.k > recommend.DefaultMaxK {
-		return recommend.Options{}, usageError{fmt.Errorf("--k %d: must be between 1 and %d", f.k, recommend.DefaultMaxK)}
-	}
 	o := recommend.Options{K: f.k, Diversity: f.diversity}
-	for _, c := range f.category {
-		o.Filter.Categories = append(o.Filter.Categories, categoryOf(c))
+	if err := o.Check(recommend.DefaultMaxK); err != nil {
+		var invalid *recommend.InvalidArgumentError
+		if errors.As(err, &invalid) {
+			return o, usageError{fmt.Errorf("--%s: %s", invalid.Param, invalid.Msg)}
+		}
+		return o, err
 	}
 	var err error
 	if o.Filter.From, err = parseDateFlag("from", f.from); err != nil {
 		return o, err
 	}
-	o.Filter.To, err = parseDateFlag("to", f.to)
-	return o, err
+	if o.Filter.To, err = parseDateFlag("to", f.to); err != nil {
+		return o, err
+	}
+	return o, nil
 }
 
-// prepare reads the query flags and builds the engine: the first steps of
-// related and search.
+// prepare reads the query flags, loads the corpus, checks the areas named
+// against it, and builds the engine: the first steps of related and
+// search. Every usage error comes before the build.
 func (e *env) prepare(cmd *cobra.Command, cf corpusFlags, qf queryFlags) (*recommend.Service, recommend.Options, error) {
 	o, err := qf.options()
 	if err != nil {
 		return nil, o, err
 	}
-	svc, err := e.buildService(cmd.Context(), cf)
+	corpus, err := e.loadCorpus(cf)
+	if err != nil {
+		return nil, o, err
+	}
+	known := map[string]models.Category{}
+	var names []string
+	for _, p := range corpus.Papers() {
+		if _, ok := known[strings.ToLower(string(p.Category))]; !ok && p.Category != "" {
+			known[strings.ToLower(string(p.Category))] = p.Category
+			names = append(names, strconv.Quote(string(p.Category)))
+		}
+	}
+	slices.Sort(names)
+	for _, list := range qf.category {
+		for name := range strings.SplitSeq(list, ",") {
+			if name = strings.TrimSpace(name); name == "" {
+				continue
+			}
+			c, ok := known[strings.ToLower(name)]
+			if !ok {
+				return nil, o, usageError{fmt.Errorf("--category %q: unknown area; want one of %s", name, strings.Join(names, ", "))}
+			}
+			o.Filter.Categories = append(o.Filter.Categories, c)
+		}
+	}
+	svc, err := e.buildFrom(cmd.Context(), corpus, cf, nil)
 	return svc, o, err
 }
 

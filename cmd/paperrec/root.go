@@ -16,7 +16,7 @@ func isUsage(err error) bool {
 	var u usageError
 	return errors.As(err, &u) || strings.HasPrefix(err.Error(), "unknown command") ||
 		strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "unknown shorthand flag") ||
-		strings.Contains(err.Error(), "accepts ") || strings.HasPrefix(err.Error(), "invalid argument")
+		strings.HasPrefix(err.Error(), "invalid argument")
 }
 
 // env holds the process's streams and environment for the commands.
@@ -42,5 +42,17 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(e.serveCmd(), e.relatedCmd(), e.searchCmd(), e.exportCmd(), e.evalCmd(), e.rankCmd(), e.clustersCmd(), e.buildCmd())
+	for _, c := range root.Commands() {
+		if check := c.Args; check != nil {
+			// Wrong arguments are usage errors (exit status 2), found
+			// before any work starts.
+			c.Args = func(c *cobra.Command, args []string) error {
+				if err := check(c, args); err != nil {
+					return usageError{err}
+				}
+				return nil
+			}
+		}
+	}
 	return root
 }
