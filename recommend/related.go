@@ -166,7 +166,7 @@ func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.line.index.Search(probe, max(s.cfg.Candidates, o.K), accept)
+	res, err := s.line.index.Search(probe, max(s.cfg.Candidates, CandidatesPerK*o.K), accept)
 	if err != nil {
 		return nil, fmt.Errorf("search index: %w", err)
 	}
@@ -177,7 +177,12 @@ func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32
 		defer s.attach(q)()
 	}
 	cands := make([]scored, 0, len(res))
-	for _, r := range res {
+	for n, r := range res {
+		if n%cancelEvery == cancelEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		i := int(r.Key)
 		c := scored{i: i}
 		bestScore := -1.0
@@ -210,7 +215,9 @@ func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32
 		return cmp.Compare(a.i, b.i)
 	})
 	if o.Diversity > 0 {
-		cands = s.diversify(cands, o.K, o.Diversity)
+		if cands, err = s.diversify(ctx, cands, o.K, o.Diversity); err != nil {
+			return nil, err
+		}
 	}
 	cands = cands[:min(o.K, len(cands))]
 	items := make([]Item, len(cands))
@@ -224,11 +231,14 @@ func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32
 // and Goldstein 1998): each step takes the candidate maximising
 // (1-λ)·relevance − λ·(highest similarity to one already taken), with
 // λ = diversity, from a pool of the best max(4k, 40).
-func (s *Service) diversify(cands []scored, k int, diversity float64) []scored {
+func (s *Service) diversify(ctx context.Context, cands []scored, k int, diversity float64) ([]scored, error) {
 	pool := slices.Clone(cands[:min(len(cands), max(4*k, 40))])
 	chosen := make([]scored, 0, k)
 	redundancy := make([]float64, len(pool))
 	for len(chosen) < k && len(pool) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		best, bestVal := 0, -2.0
 		for j, c := range pool {
 			v := (1-diversity)*c.score - diversity*redundancy[j]
@@ -247,8 +257,12 @@ func (s *Service) diversify(cands []scored, k int, diversity float64) []scored {
 		}
 		release()
 	}
-	return chosen
+	return chosen, nil
 }
+
+// cancelEvery is how many candidates are scored between looks at the
+// request's context: a few microseconds of work.
+const cancelEvery = 64
 
 // Ranked is a candidate's place in a ranking.
 //
@@ -273,7 +287,7 @@ func (s *Service) Rank(ctx context.Context, id string, candidates []string) ([]R
 			return nil, fmt.Errorf("candidate %d: %w: %q", n, models.ErrNotFound, c)
 		}
 		out[n] = Ranked{ID: c, Score: s.score(&q, j)}
-		if n%256 == 0 {
+		if n%cancelEvery == cancelEvery-1 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}

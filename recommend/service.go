@@ -75,8 +75,9 @@ type Config struct {
 	// Index picks the candidate index (default exact).
 	Index IndexKind
 	HNSW  vectorindex.HNSWConfig
-	// Candidates is how many papers the index proposes for exact
-	// re-scoring (default 400).
+	// Candidates is the fewest papers the index proposes for exact
+	// re-scoring (default 100); a query for k papers asks for at least
+	// CandidatesPerK·k.
 	Candidates int
 	// MaxK bounds k in every query (default 100).
 	MaxK int
@@ -86,7 +87,12 @@ type Config struct {
 const (
 	DefaultK          = 10
 	DefaultMaxK       = 100
-	DefaultCandidates = 400
+	// DefaultCandidates and CandidatesPerK size the candidates of a query:
+	// max(100, 10·k). On the bundled corpus the fused top 10 of all 574
+	// papers is found whole from the 100 nearest in the latent space
+	// (overlap@10 1.0000; 0.9986 from 40), docs/performance.md.
+	DefaultCandidates = 100
+	CandidatesPerK    = 10
 	// DefaultTitleWeight weighs title words against abstract words.
 	DefaultTitleWeight = 2
 	// DefaultLSADims is the dense vectors' dimension.

@@ -317,3 +317,35 @@ func TestCategories(t *testing.T) {
 		t.Error("the old version knows the new area")
 	}
 }
+
+// TestCancelledQueriesStop checks that a query whose client left stops
+// instead of computing its answer.
+func TestCancelledQueriesStop(t *testing.T) {
+	s := bundled(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	all := s.AllPapers()
+	cands := make([]string, 0, 300)
+	for _, p := range all[:300] {
+		cands = append(cands, p.ID)
+	}
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{"related", func() error { _, err := s.Related(ctx, fisherID, Options{K: 50, Diversity: 0.5}); return err }},
+		{"search", func() error { _, err := s.Search(ctx, "normalizing flows", Options{K: 20, Diversity: 1}); return err }},
+		{"recommend", func() error {
+			_, err := s.Recommend(ctx, []string{all[1].ID, all[2].ID}, []string{all[3].ID}, Options{K: 20})
+			return err
+		}},
+		{"rank", func() error { _, err := s.Rank(ctx, fisherID, cands); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.run(); !errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v, want context.Canceled", err)
+			}
+		})
+	}
+}
