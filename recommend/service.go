@@ -85,8 +85,8 @@ type Config struct {
 
 // Defaults for Config.
 const (
-	DefaultK          = 10
-	DefaultMaxK       = 100
+	DefaultK    = 10
+	DefaultMaxK = 100
 	// DefaultCandidates and CandidatesPerK size the candidates of a query:
 	// max(100, 10·k). On the bundled corpus the fused top 10 of all 574
 	// papers is found whole from the 100 nearest in the latent space
