@@ -4,6 +4,11 @@
 // database. A commit returns once bbolt has synced it to disk, so an
 // acknowledged write survives a crash or kill -9. It implements live.Store.
 //
+// The database is opened for each operation and closed after it, under
+// bbolt's file lock, so that several processes can share a directory: a
+// server serving it, and `paperrec add` run by cron. A server learns of
+// another process's commits from [Store.Notify], which watches the file.
+//
 // A directory holds:
 //
 //	paperrec.db            the bbolt database (papers, change log, metadata)
@@ -23,6 +28,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -63,41 +69,63 @@ var (
 	ErrLocked = errors.New("data directory in use by another process")
 )
 
-// Store is a data directory, open. Safe for concurrent use; one process at
-// a time may open a directory.
+// Store is a data directory. Safe for concurrent use, by several
+// goroutines and several processes.
 type Store struct {
-	dir string
-	db  *bolt.DB
+	dir, path string
+	// timeout bounds the wait for another process's operation.
+	timeout time.Duration
+
+	notifyOnce sync.Once
+	notify     chan struct{}
+	stop       chan struct{}
+	closeOnce  sync.Once
 }
 
-// Open opens (creating it when missing) the data directory dir and checks
-// the database's format and integrity.
+// LockTimeout is how long an operation waits for another process holding
+// the directory before it fails with [ErrLocked].
+const LockTimeout = 10 * time.Second
+
+// Open opens the data directory dir, creating it when missing, and checks
+// the database's format and, page by page, its integrity.
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, dbName)
-	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: time.Second})
-	switch {
-	case errors.Is(err, boltErrors.ErrTimeout):
-		return nil, fmt.Errorf("%w: %s", ErrLocked, dir)
-	case errors.Is(err, boltErrors.ErrInvalid), errors.Is(err, boltErrors.ErrChecksum), errors.Is(err, boltErrors.ErrVersionMismatch):
-		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, err)
-	case err != nil:
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	s := &Store{dir: dir, db: db}
+	s := &Store{dir: dir, path: filepath.Join(dir, dbName), timeout: LockTimeout, stop: make(chan struct{})}
 	if err := s.init(); err != nil {
-		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
+// do runs fn in one transaction on the database, opened for it: a
+// read-write one when write is set.
+func (s *Store) do(write bool, fn func(tx *bolt.Tx) error) error {
+	db, err := bolt.Open(s.path, 0o640, &bolt.Options{Timeout: s.timeout, ReadOnly: !write})
+	switch {
+	case errors.Is(err, boltErrors.ErrTimeout):
+		return fmt.Errorf("%w: %s (for %s)", ErrLocked, s.dir, s.timeout)
+	case errors.Is(err, boltErrors.ErrInvalid), errors.Is(err, boltErrors.ErrChecksum), errors.Is(err, boltErrors.ErrVersionMismatch):
+		return fmt.Errorf("%w: %s: %v", ErrDamaged, s.path, err)
+	case err != nil:
+		return fmt.Errorf("open %s: %w", s.path, err)
+	}
+	if write {
+		err = db.Update(fn)
+	} else {
+		err = db.View(fn)
+	}
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close %s: %w", s.path, cerr)
+	}
+	return err
+}
+
 // init creates the buckets of a new directory, or checks those of an
 // existing one: its format, and bbolt's consistency check of every page.
 func (s *Store) init() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.do(true, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			for _, name := range [][]byte{bucketMeta, bucketPapers, bucketOrder, bucketChanges} {
@@ -130,8 +158,12 @@ func (s *Store) init() error {
 	})
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the watch of Notify. The database is closed after every
+// operation already.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.stop) })
+	return nil
+}
 
 // Dir returns the data directory.
 func (s *Store) Dir() string { return s.dir }
@@ -139,7 +171,7 @@ func (s *Store) Dir() string { return s.dir }
 // Len returns how many papers the store holds: 0 for a new directory.
 func (s *Store) Len() (int, error) {
 	var n int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.do(false, func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketPapers).Stats().KeyN
 		return nil
 	})
@@ -148,7 +180,7 @@ func (s *Store) Len() (int, error) {
 
 // Seed fills an empty store with papers, in order, as of change 0.
 func (s *Store) Seed(papers []models.Paper) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.do(true, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketPapers).Stats().KeyN > 0 {
 			return fmt.Errorf("seed %s: the store already holds papers", s.dir)
 		}
@@ -200,7 +232,7 @@ func (s *Store) Papers(ctx context.Context) ([]models.Paper, uint64, error) {
 		out []models.Paper
 		seq uint64
 	)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.do(false, func(tx *bolt.Tx) error {
 		seq = getU64(tx.Bucket(bucketMeta).Get(keySeq))
 		papers := tx.Bucket(bucketPapers)
 		out = make([]models.Paper, 0, papers.Stats().KeyN)
@@ -236,7 +268,7 @@ type logged struct {
 // before it returns.
 func (s *Store) Commit(ctx context.Context, changes []models.Change) ([]models.Change, error) {
 	out := make([]models.Change, len(changes))
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.do(true, func(tx *bolt.Tx) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -291,7 +323,7 @@ func (s *Store) Commit(ctx context.Context, changes []models.Change) ([]models.C
 // Changes returns logged changes after seq.
 func (s *Store) Changes(ctx context.Context, after uint64, limit int) ([]models.Change, error) {
 	var out []models.Change
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.do(false, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketChanges).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			var rec logged
@@ -338,7 +370,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, seq uint64, write func(io.Writ
 	}
 	var old uint64
 	hadOld := false
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.do(true, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get(keySnapshotSeq); v != nil {
 			old, hadOld = getU64(v), true
@@ -363,7 +395,7 @@ func (s *Store) OpenSnapshot(ctx context.Context) (io.ReadCloser, live.SnapshotI
 		info live.SnapshotInfo
 		ok   bool
 	)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.do(false, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get(keySnapshotSeq); v != nil {
 			info.Seq, ok = getU64(v), true
@@ -389,5 +421,40 @@ type readCloser struct {
 	io.Closer
 }
 
-// Notify returns nil: one process at a time writes a directory.
-func (s *Store) Notify() <-chan struct{} { return nil }
+// watchEvery is how often Notify looks at the database file.
+const watchEvery = 500 * time.Millisecond
+
+// Notify returns a channel that receives when the database file changed,
+// which another process's commit does (and this one's: a caught-up engine
+// then finds nothing new). The watch stops at Close.
+func (s *Store) Notify() <-chan struct{} {
+	s.notifyOnce.Do(func() {
+		s.notify = make(chan struct{}, 1)
+		go s.watch()
+	})
+	return s.notify
+}
+
+func (s *Store) watch() {
+	t := time.NewTicker(watchEvery)
+	defer t.Stop()
+	var last os.FileInfo
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		fi, err := os.Stat(s.path)
+		if err != nil {
+			continue
+		}
+		if last != nil && (fi.ModTime() != last.ModTime() || fi.Size() != last.Size()) {
+			select {
+			case s.notify <- struct{}{}:
+			default:
+			}
+		}
+		last = fi
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -166,7 +167,7 @@ func TestRefusesBadDirectories(t *testing.T) {
 	}{
 		{"newer format", func(t *testing.T, dir string) {
 			s := openStore(t, dir)
-			s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, []byte("2")) })
+			s.do(true, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, []byte("2")) })
 			s.Close()
 		}, ErrNewer},
 		{"not a database", func(t *testing.T, dir string) {
@@ -182,7 +183,7 @@ func TestRefusesBadDirectories(t *testing.T) {
 		}, ErrDamaged},
 		{"format missing", func(t *testing.T, dir string) {
 			s := openStore(t, dir)
-			s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyFormat) })
+			s.do(true, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyFormat) })
 			s.Close()
 		}, ErrDamaged},
 	}
@@ -201,11 +202,39 @@ func TestRefusesBadDirectories(t *testing.T) {
 	}
 	t.Run("in use", func(t *testing.T) {
 		dir := t.TempDir()
-		openStore(t, dir)
-		if _, err := Open(dir); !errors.Is(err, ErrLocked) {
-			t.Errorf("second open: %v, want ErrLocked", err)
+		s := openStore(t, dir)
+		s.timeout = 100 * time.Millisecond
+		db, err := bolt.Open(filepath.Join(dir, dbName), 0o640, nil) // another process's long operation
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, _, err := s.Papers(context.Background()); !errors.Is(err, ErrLocked) {
+			t.Errorf("read while held: %v, want ErrLocked", err)
 		}
 	})
+}
+
+// TestTwoProcessesShareADirectory stands for a server and a cron job: a
+// commit made through one Store is seen by the other, which Notify tells.
+func TestTwoProcessesShareADirectory(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	server, cron := openStore(t, dir), openStore(t, dir)
+	notify := server.Notify()
+	time.Sleep(2 * watchEvery) // the watch has seen the file once
+	if _, err := cron.Commit(ctx, []models.Change{{Op: models.OpAdd, ID: "p", Paper: paper("p")}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-notify:
+	case <-time.After(10 * watchEvery):
+		t.Fatal("no notification of the other commit")
+	}
+	got, err := server.Changes(ctx, 0, 10)
+	if err != nil || len(got) != 1 || got[0].ID != "p" {
+		t.Errorf("changes seen: %+v, %v", got, err)
+	}
 }
 
 // TestEngineOverStore runs a live engine on a directory: writes survive a
