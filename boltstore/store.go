@@ -277,14 +277,14 @@ func (s *Store) Commit(ctx context.Context, changes []models.Change) ([]models.C
 		now := time.Now().UTC()
 		for k, c := range changes {
 			if err := c.Check(); err != nil {
-				return fmt.Errorf("change %d: %w", k, err)
+				return &models.ChangeError{Index: k, ID: c.ID, Err: err}
 			}
 			exists := papers.Get([]byte(c.ID)) != nil
 			switch {
 			case c.Op == models.OpAdd && exists:
-				return fmt.Errorf("change %d: %w: %q", k, models.ErrExists, c.ID)
+				return &models.ChangeError{Index: k, ID: c.ID, Err: models.ErrExists}
 			case c.Op == models.OpRemove && !exists:
-				return fmt.Errorf("change %d: %w: %q", k, models.ErrNotFound, c.ID)
+				return &models.ChangeError{Index: k, ID: c.ID, Err: models.ErrNotFound}
 			}
 			seq++
 			c.Seq, c.Time = seq, now

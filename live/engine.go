@@ -206,7 +206,7 @@ func (e *Engine) Status() Status {
 func (e *Engine) Write(ctx context.Context, changes []models.Change) ([]models.Change, error) {
 	for k, c := range changes {
 		if err := c.Check(); err != nil {
-			return nil, fmt.Errorf("change %d: %w", k, err)
+			return nil, &models.ChangeError{Index: k, ID: c.ID, Err: err}
 		}
 	}
 	done, err := e.store.Commit(ctx, changes)

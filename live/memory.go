@@ -62,16 +62,16 @@ func (m *Memory) Commit(_ context.Context, changes []models.Change) ([]models.Ch
 	pending := map[string]bool{}
 	for k, c := range changes {
 		if err := c.Check(); err != nil {
-			return nil, fmt.Errorf("change %d: %w", k, err)
+			return nil, &models.ChangeError{Index: k, ID: c.ID, Err: err}
 		}
 		switch c.Op {
 		case models.OpAdd:
 			if exists(c.ID, pending) {
-				return nil, fmt.Errorf("change %d: %w: %q", k, models.ErrExists, c.ID)
+				return nil, &models.ChangeError{Index: k, ID: c.ID, Err: models.ErrExists}
 			}
 		case models.OpRemove:
 			if !exists(c.ID, pending) {
-				return nil, fmt.Errorf("change %d: %w: %q", k, models.ErrNotFound, c.ID)
+				return nil, &models.ChangeError{Index: k, ID: c.ID, Err: models.ErrNotFound}
 			}
 		}
 		pending[c.ID] = c.Op != models.OpRemove

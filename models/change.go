@@ -85,3 +85,21 @@ func (c Change) Check() error {
 	}
 	return nil
 }
+
+// ChangeError is the change of a batch that could not be made; nothing of
+// the batch was. Errors.Is sees through it to [ErrExists], [ErrNotFound] or
+// a *ParseError.
+//
+// A plain value.
+type ChangeError struct {
+	// Index is the change's place in its batch, from 0.
+	Index int
+	ID    string
+	Err   error
+}
+
+func (e *ChangeError) Error() string {
+	return fmt.Sprintf("change %d (%s): %v", e.Index, e.ID, e.Err)
+}
+
+func (e *ChangeError) Unwrap() error { return e.Err }
