@@ -106,7 +106,7 @@ func TestKaTeX(t *testing.T) {
 	}{
 		{name: "title from the listing", in: `${T\overline{T}}$-like Flows of Yang-Mills Theories`, want: "math",
 			contains: []string{`<mover accent="true"><mi>T</mi>`, "-like Flows"}},
-		{name: "blackboard", in: `$\mathbb{CP}^{N-1}$`, want: "math", contains: []string{`mathvariant="double-struck"`}},
+		{name: "blackboard", in: `$\mathbb{CP}^{N-1}$`, want: "math", contains: []string{"ℂ", "ℙ"}, reason: "styled letters as Unicode: see variant.go"},
 		{name: "less-than in math", in: `$a<b$`, want: "math", contains: []string{"<mo>&lt;</mo>"}},
 		{name: "Unicode in math", in: `$τ_{\rm m} \gtrsim 1.1\times10^{26}\,$`, want: "math", contains: []string{"<mi>τ</mi>"}},
 		{name: "display", in: `$$\sum_i x_i$$`, want: "math", contains: []string{`display="block"`}},
@@ -266,5 +266,29 @@ func checkGolden(t *testing.T, name, got string) {
 	}
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", path, diff)
+	}
+}
+
+func TestMathVariants(t *testing.T) {
+	tests := []struct{ name, in, want, reason string }{
+		{name: "double-struck", in: `<mi mathvariant="double-struck">C</mi><mi mathvariant="double-struck">P</mi>`,
+			want: `<mi mathvariant="normal">ℂ</mi><mi mathvariant="normal">ℙ</mi>`, reason: "C and P live in Letterlike Symbols"},
+		{name: "script", in: `<mi mathvariant="script">DO</mi>`, want: `<mi>𝒟𝒪</mi>`},
+		{name: "fraktur", in: `<mi mathvariant="fraktur">g</mi>`, want: `<mi mathvariant="normal">𝔤</mi>`},
+		{name: "bold digits", in: `<mn mathvariant="bold">12</mn>`, want: `<mn>𝟏𝟐</mn>`},
+		{name: "bold Greek", in: `<mi mathvariant="bold">αΩ∂ϕ</mi>`, want: `<mi>𝛂𝛀𝛛𝛟</mi>`},
+		{name: "italic h", in: `<mi mathvariant="italic">h</mi>`, want: `<mi mathvariant="normal">ℎ</mi>`},
+		{name: "normal stays", in: `<mi mathvariant="normal">polylog</mi>`, want: `<mi mathvariant="normal">polylog</mi>`},
+		{name: "text stays", in: `<mtext mathvariant="italic">Hubble</mtext>`, want: `<mtext mathvariant="italic">Hubble</mtext>`,
+			reason: "words, not symbols"},
+		{name: "entity stays", in: `<mi mathvariant="bold">&lt;</mi>`, want: `<mi mathvariant="bold">&lt;</mi>`},
+		{name: "no letters for it", in: `<mi mathvariant="double-struck">α</mi>`, want: `<mi mathvariant="normal">α</mi>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mathVariants(tt.in); got != tt.want {
+				t.Errorf("mathVariants(%s) = %s, want %s (%s)", tt.in, got, tt.want, tt.reason)
+			}
+		})
 	}
 }
