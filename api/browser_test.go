@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -275,6 +277,13 @@ func hostServer(t *testing.T, api *httptest.Server, ids ...string) *httptest.Ser
 	mux.HandleFunc("GET /host", page("widget-host.html"))
 	mux.HandleFunc("GET /article", page("widget-article.html"))
 	mux.HandleFunc("GET /broken/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 500) })
+	// A static export gone bad: a title_html with markup the server never
+	// writes, which the widget must not carry into the page.
+	mux.HandleFunc("GET /evil/papers/{file}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"paper": {"id": "x", "title": "x"}, "related": [{"id": "evil", "title": "Evil", "authors": [], "date": "2024",
+			"title_html": "<img src=x onerror=\"window.pwned=1\"><a href=\"javascript:window.pwned=2\">link</a><script>window.pwned=3</script><math><mi onclick=\"window.pwned=4\" style=\"color:red\" href=\"javascript:x\">x</mi></math> <b>bold</b><svg onload=\"window.pwned=5\"></svg>"}]}`))
+	})
 	mux.HandleFunc("GET /static/papers/{file}", func(w http.ResponseWriter, r *http.Request) {
 		id, ok := byFile[r.PathValue("file")]
 		if !ok {
@@ -410,6 +419,114 @@ func TestBrowser(t *testing.T) {
 			if !strings.Contains(text, tt.text) || len(widgetIDs(t, ctx, tt.sel)) != 0 {
 				t.Errorf("%s shows %q, want %q", tt.sel, text, tt.text)
 			}
+		}
+	})
+
+	t.Run("math renders in the explorer, the widget and the fragment", func(t *testing.T) {
+		ctx := quietTab(t, browser, true)
+		// A paper with math in its title and abstract, and a paper whose
+		// related papers include it.
+		const mathID = "t-overline-t-like-flows-of-yang-mills-theories"
+		p, err := server(t).svc.Paper(mathID)
+		if err != nil || !strings.Contains(p.Title, "$") || !strings.Contains(p.Abstract, "$") {
+			t.Fatalf("%s: %v; want math in title and abstract: %q", mathID, err, p.Title)
+		}
+		var host5 string
+		for _, q := range server(t).svc.AllPapers() {
+			if q.ID != mathID && slices.Contains(relatedIDs(t, q.ID, 5), mathID) {
+				host5 = q.ID
+				break
+			}
+		}
+		if host5 == "" {
+			t.Fatalf("no paper lists %s among its 5 related", mathID)
+		}
+		// noTeX checks the text a reader sees in the elements sel selects
+		// (under root) and that they hold MathML.
+		noTeX := func(what, root, sel string) {
+			t.Helper()
+			got := eval[map[string]any](t, ctx, fmt.Sprintf(`(() => {
+				const els = Array.from((%s).querySelectorAll(%q));
+				return {n: els.length, text: els.map(e => e.innerText).join('\n'),
+					math: els.reduce((k, e) => k + e.getElementsByTagNameNS('http://www.w3.org/1998/Math/MathML', 'math').length, 0)};
+			})()`, root, sel))
+			text, _ := got["text"].(string)
+			if n, _ := got["n"].(float64); n == 0 {
+				t.Errorf("%s: nothing matches %s", what, sel)
+			}
+			if m, _ := got["math"].(float64); m == 0 {
+				t.Errorf("%s: no MathML in %q", what, text)
+			}
+			if tex := regexp.MustCompile(`\$|\\[A-Za-z]+`).FindString(text); tex != "" {
+				t.Errorf("%s shows TeX (%q): %q", what, tex, text)
+			}
+		}
+
+		// The explorer's paper panel: title and abstract; and the related
+		// list of a paper that lists it.
+		run(t, ctx, "open the paper", chromedp.Navigate(api.URL+"/#paper="+mathID))
+		poll[bool](t, ctx, "the paper", `document.querySelector('#detail').dataset.paperId === `+js(mathID)+` && document.querySelector('#detail').dataset.state === 'ready'`)
+		noTeX("explorer title", "document", "#detail-title")
+		noTeX("explorer abstract", "document", "#abstract")
+		run(t, ctx, "open a paper that lists it", chromedp.Navigate(api.URL+"/#paper="+host5))
+		poll[bool](t, ctx, "that paper", `document.querySelector('#detail').dataset.paperId === `+js(host5)+` && document.querySelector('#detail').dataset.state === 'ready'`)
+		noTeX("explorer related list", "document", "#detail .related li[data-paper-id="+js(mathID)+"] a")
+
+		// The widget, from the API and from a static export.
+		run(t, ctx, "open host page", chromedp.Navigate(host.URL+"/host"))
+		eval[bool](t, ctx, `(() => {
+			for (const [id, src] of [['math-api', ''], ['math-static', '/static/papers/{file}']]) {
+				const d = document.createElement('div');
+				d.id = id; d.dataset.paperrecRelated = `+js(host5)+`; d.dataset.k = '5';
+				if (src) d.dataset.src = src;
+				document.body.appendChild(d);
+			}
+			return true; })()`)
+		for _, sel := range []string{"#math-api", "#math-static"} {
+			if st := waitWidget(t, ctx, sel); st != "ready" {
+				t.Fatalf("%s: state %q", sel, st)
+			}
+			noTeX("widget "+sel, fmt.Sprintf("document.querySelector(%q).shadowRoot", sel), "li[data-paper-id="+js(mathID)+"]")
+		}
+
+		// The HTML fragment, as a page of its own.
+		run(t, ctx, "open the fragment", chromedp.Navigate(api.URL+"/v1/papers/"+host5+"/related?format=html&k=5"))
+		poll[bool](t, ctx, "the fragment", `!!document.querySelector('.paperrec-related')`)
+		noTeX("fragment", "document", "li[data-paper-id="+js(mathID)+"] .paperrec-title")
+	})
+
+	t.Run("widget keeps only text and MathML of a title_html", func(t *testing.T) {
+		ctx := quietTab(t, browser, true)
+		run(t, ctx, "open host page", chromedp.Navigate(host.URL+"/host"))
+		eval[bool](t, ctx, `(() => {
+			const d = document.createElement('div');
+			d.id = 'evil'; d.dataset.paperrecRelated = 'x'; d.dataset.src = '/evil/papers/{file}';
+			document.body.appendChild(d); return true; })()`)
+		if st := waitWidget(t, ctx, "#evil"); st != "ready" {
+			t.Fatalf("state %q", st)
+		}
+		got := eval[map[string]any](t, ctx, `(() => {
+			const li = document.querySelector('#evil').shadowRoot.querySelector('li[data-paper-id]');
+			const all = Array.from(li.querySelectorAll('*'));
+			return {tags: all.map(e => e.localName).join(' '),
+				attrs: all.flatMap(e => Array.from(e.attributes).map(a => e.localName + '.' + a.name)).join(' '),
+				mi: li.querySelectorAll('mi').length, b: li.querySelectorAll('b').length, a: li.querySelectorAll('a').length,
+				pwned: String(window.pwned)};
+		})()`)
+		tags, _ := got["tags"].(string)
+		attrs, _ := got["attrs"].(string)
+		for _, bad := range []string{"img", "script", "svg"} {
+			if strings.Contains(" "+tags+" ", " "+bad+" ") {
+				t.Errorf("%s came through: %s", bad, tags)
+			}
+		}
+		for _, bad := range []string{"onerror", "onclick", "style", "mi.href", "onload"} {
+			if strings.Contains(attrs, bad) {
+				t.Errorf("attribute %s came through: %s", bad, attrs)
+			}
+		}
+		if got["mi"] != 1.0 || got["b"] != 1.0 || got["a"] != 1.0 || got["pwned"] != "undefined" {
+			t.Errorf("mi %v, b %v, links %v (want the title's own), window.pwned %v; tags %s", got["mi"], got["b"], got["a"], got["pwned"], tags)
 		}
 	})
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paperrec/paperrec/mathml"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
@@ -55,9 +56,11 @@ func hrefParam(c *gin.Context) (string, error) {
 	return h, nil
 }
 
-// fragmentItem is one related paper as the HTML fragment shows it.
+// fragmentItem is one related paper as the HTML fragment shows it. Title
+// is markup from mathml.HTML: escaped text and MathML.
 type fragmentItem struct {
-	ID, Title, Authors, Year, Why, Href string
+	ID, Authors, Year, Why, Href string
+	Title                        template.HTML
 }
 
 // fragment is an HTML list of related papers for sites without JavaScript.
@@ -94,7 +97,7 @@ func (s *Server) renderRelatedHTML(c *gin.Context, p models.Paper, items []recom
 		// path segment and in a query value alike.
 		link := strings.ReplaceAll(href, "{id}", strings.ReplaceAll(url.QueryEscape(it.Paper.ID), "+", "%20"))
 		data.Items = append(data.Items, fragmentItem{
-			ID: it.Paper.ID, Title: it.Paper.Title, Authors: authorLine(it.Paper.Authors, it.Paper.AuthorsTruncated),
+			ID: it.Paper.ID, Title: template.HTML(mathml.HTML(it.Paper.Title)), Authors: authorLine(it.Paper.Authors, it.Paper.AuthorsTruncated),
 			Year: year, Why: whyLine(it.Why), Href: link,
 		})
 	}

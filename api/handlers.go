@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paperrec/paperrec/mathml"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
@@ -27,6 +28,9 @@ type Paper struct {
 	Keywords []string `json:"keywords"`
 	// Cluster is the paper's research theme (-1: the outlier group).
 	Cluster int `json:"cluster"`
+	// TitleHTML is Title rendered for readers (package mathml): escaped
+	// text and MathML. Title stays the plain source.
+	TitleHTML string `json:"title_html"`
 }
 
 // PaperDetail is one paper in full.
@@ -34,6 +38,8 @@ type PaperDetail struct {
 	Paper
 	AuthorsTruncated bool   `json:"authors_truncated"`
 	Abstract         string `json:"abstract"`
+	// AbstractHTML is Abstract rendered, as TitleHTML.
+	AbstractHTML string `json:"abstract_html"`
 }
 
 // Item is a related, found or recommended paper with its score and why.
@@ -46,6 +52,8 @@ type Item struct {
 	Score    float64       `json:"score"`
 	Why      recommend.Why `json:"why"`
 	Cluster  int           `json:"cluster"`
+	// TitleHTML is Title rendered, as Paper's.
+	TitleHTML string `json:"title_html"`
 }
 
 func (s *Server) paperJSON(p models.Paper) Paper {
@@ -62,7 +70,7 @@ func paperOf(p models.Paper, theme int) Paper {
 	if kw == nil {
 		kw = []string{}
 	}
-	return Paper{ID: p.ID, Title: p.Title, Authors: authors, Category: string(p.Category), Date: p.Date.String(), Keywords: kw, Cluster: theme}
+	return Paper{ID: p.ID, Title: p.Title, Authors: authors, Category: string(p.Category), Date: p.Date.String(), Keywords: kw, Cluster: theme, TitleHTML: mathml.HTML(p.Title)}
 }
 
 // Items renders related, found or recommended papers as the API answers
@@ -71,7 +79,7 @@ func Items(items []recommend.Item) []Item {
 	out := make([]Item, len(items))
 	for i, it := range items {
 		p := paperOf(it.Paper, it.Theme)
-		out[i] = Item{ID: p.ID, Title: p.Title, Authors: p.Authors, Category: p.Category, Date: p.Date, Score: it.Score, Why: it.Why, Cluster: it.Theme}
+		out[i] = Item{ID: p.ID, Title: p.Title, Authors: p.Authors, Category: p.Category, Date: p.Date, Score: it.Score, Why: it.Why, Cluster: it.Theme, TitleHTML: p.TitleHTML}
 	}
 	return out
 }
@@ -117,7 +125,7 @@ func (s *Server) getPaper(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	s.render(c, PaperDetail{Paper: s.paperJSON(p), AuthorsTruncated: p.AuthorsTruncated, Abstract: p.Abstract})
+	s.render(c, PaperDetail{Paper: s.paperJSON(p), AuthorsTruncated: p.AuthorsTruncated, Abstract: p.Abstract, AbstractHTML: mathml.HTML(p.Abstract)})
 }
 
 func (s *Server) related(c *gin.Context) {
@@ -146,7 +154,7 @@ func (s *Server) related(c *gin.Context) {
 		s.renderRelatedHTML(c, p, items, out.href)
 		return
 	}
-	s.render(c, gin.H{"paper": gin.H{"id": p.ID, "title": p.Title}, "related": Items(items)})
+	s.render(c, gin.H{"paper": gin.H{"id": p.ID, "title": p.Title, "title_html": mathml.HTML(p.Title)}, "related": Items(items)})
 }
 
 // maxQueryBytes bounds the free text of a search.

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/paperrec/paperrec/api"
+	"github.com/paperrec/paperrec/mathml"
 	"github.com/paperrec/paperrec/recommend"
 	"github.com/paperrec/paperrec/web"
 )
@@ -147,6 +148,8 @@ type staticEntry struct {
 	Title string `json:"title"`
 	// File is the paper's file, relative to the index: papers/<name>.json.
 	File string `json:"file"`
+	// TitleHTML is Title rendered, as the API renders it (package mathml).
+	TitleHTML string `json:"title_html"`
 }
 
 // staticPaper is DIR/papers/<name>.json: the answer of GET
@@ -157,8 +160,9 @@ type staticPaper struct {
 }
 
 type staticRef struct {
-	ID    string `json:"id"`
-	Title string `json:"title"`
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	TitleHTML string `json:"title_html"`
 }
 
 // writeExportStatic writes a static export under dir and returns how many
@@ -181,27 +185,14 @@ func writeExportStatic(dir string, svc *recommend.Service, all [][]recommend.Ite
 			return 0, fmt.Errorf("papers %q and %q would share the file %s on a case-insensitive file system", other, p.ID, name)
 		}
 		seen[strings.ToLower(name)] = p.ID
-		idx.Papers[i] = staticEntry{ID: p.ID, Title: p.Title, File: "papers/" + name}
-		doc := staticPaper{Paper: staticRef{ID: p.ID, Title: p.Title}, Related: make([]api.Item, len(all[i]))}
-		for j, it := range all[i] {
-			doc.Related[j] = exportItem(it)
-		}
+		titleHTML := mathml.HTML(p.Title)
+		idx.Papers[i] = staticEntry{ID: p.ID, Title: p.Title, File: "papers/" + name, TitleHTML: titleHTML}
+		doc := staticPaper{Paper: staticRef{ID: p.ID, Title: p.Title, TitleHTML: titleHTML}, Related: api.Items(all[i])}
 		if err := writeJSONFile(filepath.Join(papersDir, name), doc); err != nil {
 			return 0, err
 		}
 	}
 	return len(papers), writeJSONFile(filepath.Join(dir, "index.json"), idx)
-}
-
-// exportItem is a related paper as the API shows it.
-func exportItem(it recommend.Item) api.Item {
-	p := it.Paper
-	authors := p.Authors
-	if authors == nil {
-		authors = []string{}
-	}
-	return api.Item{ID: p.ID, Title: p.Title, Authors: authors, Category: string(p.Category), Date: p.Date.String(),
-		Score: it.Score, Why: it.Why, Cluster: it.Theme}
 }
 
 func writeJSONFile(path string, v any) error {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -22,7 +23,7 @@ import (
 
 // oddCorpus writes a copy of testdata/small.jsonl whose first papers have
 // IDs that are not URL-safe, as JSON Lines corpora may bring, and returns
-// its path and those IDs.
+// its path. The first paper's title gets some math.
 func oddCorpus(t *testing.T, ids ...string) string {
 	t.Helper()
 	f, err := os.Open(small)
@@ -40,6 +41,9 @@ func oddCorpus(t *testing.T, ids ...string) string {
 		}
 		if i < len(ids) {
 			rec["id"] = ids[i]
+		}
+		if i == 0 {
+			rec["title"] = fmt.Sprint(rec["title"]) + " in $d>2$ dimensions"
 		}
 		b, _ := json.Marshal(rec)
 		out.Write(append(b, '\n'))
@@ -84,6 +88,9 @@ func TestExportStatic(t *testing.T) {
 		if e := idx.Papers[i]; e.ID != id || e.File != "papers/"+web.FileName(id) {
 			t.Errorf("index entry %d: %+v, want id %q in papers/%s", i, e, id, web.FileName(id))
 		}
+	}
+	if e := idx.Papers[0]; !strings.Contains(e.TitleHTML, "<math") || strings.Contains(e.TitleHTML, "$") {
+		t.Errorf("index entry 0: title_html %q, want the math rendered", e.TitleHTML)
 	}
 	files, err := os.ReadDir(filepath.Join(dir, "papers"))
 	if err != nil {

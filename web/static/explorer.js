@@ -3,7 +3,9 @@
  * or area, with search, filters, a theme list and a detail panel for a
  * paper with its abstract, keyphrases, related papers and theme.
  * Plain JavaScript, no dependencies, no build step. All text goes into the
- * page through textContent, never as markup. */
+ * page through textContent, never as markup; titles and abstracts with math
+ * come rendered from the server (title_html, abstract_html: text and
+ * MathML), and rich() copies only text, MathML and a few inline tags. */
 (function () {
   'use strict';
 
@@ -39,6 +41,33 @@
       else e.setAttribute(k, attrs[k]);
     }
     if (text != null) e.textContent = text;
+    return e;
+  }
+  // rich fills e with the server's rendering of a title or abstract
+  // without trusting it: the markup is parsed in an inert document and
+  // copied node by node, keeping text, MathML elements, the inline tags
+  // KaTeX and package mathml write, and layout attributes. Any other element
+  // (a script, a link) is dropped and its text kept. Without html: text.
+  // widget.js has the same function.
+  var MATHML = 'http://www.w3.org/1998/Math/MathML';
+  var TAGS = /^(span|i|em|b|code|sub|sup)$/;
+  var KEEP = /^(display|encoding|width|height|depth|[lr]space|voffset|notation|fence|stretchy|mathvariant|(column|row)(spacing|align|lines)|scriptlevel|displaystyle|math(color|background|size)|linethickness|accent(under)?|separator|(min|max)size|linebreak|largeop)$/;
+  function copy(from, to) {
+    from.childNodes.forEach(function (n) {
+      if (n.nodeType === 3) { to.appendChild(document.createTextNode(n.data)); return; }
+      if (n.nodeType !== 1) return;
+      var m = n.namespaceURI === MATHML, name = n.localName;
+      if (!m && !TAGS.test(name)) { copy(n, to); return; }
+      var e = m ? document.createElementNS(MATHML, name) : document.createElement(name);
+      Array.prototype.forEach.call(n.attributes, function (a) { if (KEEP.test(a.name)) e.setAttribute(a.name, a.value); });
+      to.appendChild(copy(n, e));
+    });
+    return to;
+  }
+  function rich(e, html, text) {
+    e.textContent = '';
+    if (typeof html !== 'string') e.textContent = text == null ? '' : text;
+    else copy(new DOMParser().parseFromString(html, 'text/html').body, e);
     return e;
   }
   function s(tag, attrs) {
@@ -431,7 +460,7 @@
   }
   function showTip(p) {
     var tip = $('tip'), at = screenPos(p);
-    tip.textContent = p.title;
+    rich(tip, p.title_html, p.title);
     tip.hidden = false;
     var box = $('map').getBoundingClientRect();
     tip.style.left = Math.min(box.width - 20, Math.max(20, at.x)) + 'px';
@@ -556,7 +585,7 @@
     }
     showTip(p);
     var t = S.themeById.get(p.theme);
-    $('cursor-live').textContent = p.title + (p.year ? ', ' + p.year : '') + (t && !t.outlier ? '. Theme: ' + t.short : '') + '. Press Enter to open.';
+    rich($('cursor-live'), p.title_html, p.title).append((p.year ? ', ' + p.year : '') + (t && !t.outlier ? '. Theme: ' + t.short : '') + '. Press Enter to open.');
   }
 
   // ---- the list -----------------------------------------------------------
@@ -568,7 +597,7 @@
     S.visible.slice(0, S.shown).forEach(function (p) {
       var li = h('li'), a = h('a', { href: paperHref(p.id), 'data-paper-id': p.id });
       if (p.id === S.selected) a.setAttribute('aria-current', 'true');
-      a.append(h('span', { class: 't' }, p.title), h('span', { class: 'm' }, metaText(p)));
+      a.append(rich(h('span', { class: 't' }), p.title_html, p.title), h('span', { class: 'm' }, metaText(p)));
       li.appendChild(a);
       ol.appendChild(li);
     });
@@ -627,7 +656,7 @@
     d.setAttribute('data-state', 'loading');
     d.setAttribute('aria-busy', 'true');
     d.textContent = '';
-    var title = h('h2', { id: 'detail-title', tabindex: '-1' }, known ? known.title : 'Loading…');
+    var title = known ? rich(h('h2', { id: 'detail-title', tabindex: '-1' }), known.title_html, known.title) : h('h2', { id: 'detail-title', tabindex: '-1' }, 'Loading…');
     d.append(closeButton(), title, h('p', { class: 'meta' }, known ? metaText(known) : ''), h('p', { class: 'hint' }, 'Loading the abstract and related papers…'));
     if (focus) title.focus();
 
@@ -664,7 +693,7 @@
     drawMarks();
     d.textContent = '';
     var theme = S.themeById.get(p.cluster);
-    var title = h('h2', { id: 'detail-title', tabindex: '-1' }, p.title);
+    var title = rich(h('h2', { id: 'detail-title', tabindex: '-1' }), p.title_html, p.title);
     var year = parseInt((p.date || '').slice(0, 4), 10) || '';
     d.append(closeButton(), title,
       h('p', { class: 'meta' }, [authorsText(p.authors) + (p.authors_truncated ? ' et al.' : ''), p.date || year, p.category].filter(Boolean).join(' · ')));
@@ -678,7 +707,7 @@
       d.appendChild(chip);
     }
     if (p.abstract) {
-      var abs = h('p', { class: 'abstract clamped', id: 'abstract' }, p.abstract);
+      var abs = rich(h('p', { class: 'abstract clamped', id: 'abstract' }), p.abstract_html, p.abstract);
       d.append(h('h3', null, 'Abstract'), abs);
       if (p.abstract.length > 480) {
         var more = h('button', { type: 'button', class: 'link', 'aria-controls': 'abstract', 'aria-expanded': 'false' }, 'Show the full abstract');
@@ -703,7 +732,7 @@
       var ol = h('ol', { class: 'related' });
       related.forEach(function (r) {
         var li = h('li', { 'data-paper-id': r.id });
-        li.append(h('a', { href: paperHref(r.id) }, r.title),
+        li.append(rich(h('a', { href: paperHref(r.id) }), r.title_html, r.title),
           h('span', { class: 'm' }, [authorsText(r.authors), (r.date || '').slice(0, 4), r.category].filter(Boolean).join(' · ')));
         var w = whyText(r.why);
         if (w) li.appendChild(h('span', { class: 'w' }, w));

@@ -1,4 +1,5 @@
-/*! paperrec related-work widget. No dependencies.
+/*! paperrec related-work widget. No dependencies. Titles with math come
+ * rendered (MathML) from the server.
  * <div data-paperrec-related="PAPER_ID" data-k="5"></div>
  * <script src="https://HOST/widget.js" async></script>
  * Attributes: data-k (1-20), data-href ("/papers/{id}"), data-title,
@@ -33,6 +34,32 @@
     var e = document.createElement(tag);
     if (cls) e.className = cls;
     if (text != null) e.textContent = text; // never innerHTML: all text is data
+    return e;
+  }
+  // rich sets a title from title_html (text and MathML) without trusting
+  // it: parsed in an inert document, copied node by node, keeping text,
+  // MathML elements, a few inline tags and layout attributes only; any
+  // other element (a script, a link) is dropped, its text kept.
+  var MATHML = 'http://www.w3.org/1998/Math/MathML';
+  var TAGS = /^(span|i|em|b|code|sub|sup)$/;
+  var KEEP = /^(display|encoding|width|height|depth|[lr]space|voffset|notation|fence|stretchy|mathvariant|(column|row)(spacing|align|lines)|scriptlevel|displaystyle|math(color|background|size)|linethickness|accent(under)?|separator|(min|max)size|linebreak|largeop)$/;
+  function copy(from, to) {
+    from.childNodes.forEach(function (n) {
+      if (n.nodeType === 3) return to.appendChild(document.createTextNode(n.data));
+      if (n.nodeType !== 1) return;
+      var m = n.namespaceURI === MATHML, name = n.localName;
+      if (!m && !TAGS.test(name)) return copy(n, to);
+      var e = m ? document.createElementNS(MATHML, name) : document.createElement(name);
+      for (var i = 0; i < n.attributes.length; i++) {
+        if (KEEP.test(n.attributes[i].name)) e.setAttribute(n.attributes[i].name, n.attributes[i].value);
+      }
+      to.appendChild(copy(n, e));
+    });
+    return to;
+  }
+  function rich(e, html, text) {
+    if (typeof html !== 'string') e.textContent = text;
+    else copy(new DOMParser().parseFromString(html, 'text/html').body, e);
     return e;
   }
   function attr(host, name, def) {
@@ -141,7 +168,7 @@
           var li = el('li');
           li.setAttribute('data-paper-id', it.id);
           var href = safeURL(pattern ? fill(pattern, it.id) : base + '#paper=' + encodeURIComponent(it.id));
-          var a = el(href ? 'a' : 'span', null, it.title);
+          var a = rich(el(href ? 'a' : 'span'), it.title_html, it.title);
           if (href) a.href = href;
           li.appendChild(a);
           var authors = (it.authors || []).slice(0, 3).join(', ') + ((it.authors || []).length > 3 ? ' et al.' : '');
