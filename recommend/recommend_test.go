@@ -255,7 +255,7 @@ func TestWhyPhrasesWhole(t *testing.T) {
 		{name: "keyphrase takes its words and bigram", query: fisherID,
 			candidate: "quantification-of-high-dimensional-non-gaussianities-and-its-implication-to",
 			want:      "fisher information", absent: []string{"fisher", "information"},
-			reason:    "both papers list the keyphrase, and both use the bigram and its words in their text"},
+			reason: "both papers list the keyphrase, and both use the bigram and its words in their text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
