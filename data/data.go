@@ -22,3 +22,14 @@ const DevJudgmentsName = "relevance-dev.json"
 //
 //go:embed relevance-dev.json
 var DevJudgments []byte
+
+// Dev2JudgmentsName is the second judgments file's name.
+const Dev2JudgmentsName = "relevance-dev2.json"
+
+// Dev2Judgments holds graded judgments of a second, larger sample: 40 query
+// papers of Listing (10 per area, none of them a query of DevJudgments),
+// pooled from this engine and three independent systems and judged blind
+// (docs/relevance.md, "The second yardstick").
+//
+//go:embed relevance-dev2.json
+var Dev2Judgments []byte

@@ -274,6 +274,30 @@ func (m *TFIDF) Docs() int { return m.docs }
 // Feature returns a feature's readable form ("neural networks") and kind.
 func (m *TFIDF) Feature(i uint32) (string, FeatureKind) { return m.display[i], m.kind[i] }
 
+// Parts returns the features a bigram or keyphrase is made of, as far as
+// the model knows them: its words and, for a keyphrase, the bigrams of its
+// adjacent words ("#quantum field theory" → quantum, field, theory,
+// "quantum field", "field theory"). A word has no parts. Explanations use
+// it to show a phrase once instead of the phrase and each of its words.
+func (m *TFIDF) Parts(i uint32) []uint32 {
+	if m.kind[i] == Word {
+		return nil
+	}
+	words := strings.Fields(strings.TrimPrefix(m.names[i], phrasePrefix))
+	var out []uint32
+	for j, w := range words {
+		if f, ok := m.index[w]; ok {
+			out = append(out, f)
+		}
+		if m.kind[i] == Phrase && j > 0 {
+			if f, ok := m.index[words[j-1]+" "+w]; ok {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
 // DF returns how many documents of the fitted corpus hold a feature.
 func (m *TFIDF) DF(i uint32) int { return int(m.df[i]) }
 

@@ -436,6 +436,41 @@ func TestTFIDFPhraseFeatures(t *testing.T) {
 	}
 }
 
+func TestTFIDFParts(t *testing.T) {
+	docs := []Document{
+		{Abstract: "quantum field theory of fine tuning", Keywords: []string{"quantum field theory", "fine tuning"}},
+		{Abstract: "a quantum field theory with fine tuning", Keywords: []string{"quantum field theory", "fine tuning"}},
+		{Abstract: "rare words only once"},
+	}
+	m, _ := FitTFIDF(docs, TFIDFConfig{MinDF: 2})
+	keys := func(ids []uint32) []string {
+		var out []string
+		for _, i := range ids {
+			out = append(out, m.names[i])
+		}
+		slices.Sort(out)
+		return out
+	}
+	tests := []struct {
+		name, key string
+		want      []string
+		reason    string
+	}{
+		{name: "word", key: "quantum", want: nil},
+		{name: "bigram", key: "fine tuning", want: []string{"fine", "tuning"}},
+		{name: "keyphrase", key: phrasePrefix + "quantum field theory", want: []string{"field", "field theory", "quantum", "quantum field", "theory"},
+			reason: "a keyphrase holds its adjacent-word bigrams as well as its words"},
+		{name: "two-word keyphrase", key: phrasePrefix + "fine tuning", want: []string{"fine", "fine tuning", "tuning"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, keys(m.Parts(feature(t, m, tt.key)))); diff != "" {
+				t.Errorf("Parts(%q) mismatch (-want +got) %s:\n%s", tt.key, tt.reason, diff)
+			}
+		})
+	}
+}
+
 func TestTFIDFTransformUnknown(t *testing.T) {
 	m, _ := FitTFIDF(smallDocs, TFIDFConfig{})
 	got := vecMap(m, m.Transform(Document{Abstract: "zzyzx neural flibbertigibbet"}))

@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -272,7 +273,7 @@ func (s *Service) explain(q *query, i int) Why {
 	d := &s.st.Docs[i]
 	why := Why{Signals: contrib, SameCategory: sg.category > 0, Terms: []Term{}, Keyphrases: []string{}, Authors: []string{}}
 	if dot := q.lex.Dot(d.Lex); dot > 0 {
-		for _, c := range q.lex.Contributions(d.Lex) {
+		for _, c := range s.mergedContributions(q.lex.Contributions(d.Lex)) {
 			if len(why.Terms) == maxWhyTerms {
 				break
 			}
@@ -303,6 +304,65 @@ func (s *Service) explain(q *query, i int) Why {
 	}
 	why.Signals = Signals{round(contrib.Lexical), round(contrib.Latent), round(contrib.Keyphrase), round(contrib.Author), round(contrib.Category)}
 	return why
+}
+
+// mergedContributions shows each shared phrase once: a shared keyphrase
+// takes in the shared bigrams and words it is made of, a shared bigram the
+// shared words it is made of, so that "fine tuning" carries the share of
+// "fine", "tuning" and the bigram instead of appearing as three terms. A
+// word inside two shared phrases goes to the one that contributes more;
+// longer phrases and keyphrases claim their parts first. The input is
+// largest first, and so is the result; the values still sum to the dot
+// product.
+func (s *Service) mergedContributions(cs []embed.Contribution) []embed.Contribution {
+	at := make(map[uint32]int, len(cs)) // feature → position in cs
+	for n, c := range cs {
+		at[c.Feature] = n
+	}
+	owner := make([]int, len(cs)) // position of the contribution each one is shown under
+	for n := range owner {
+		owner[n] = -1
+	}
+	heads := make([]int, 0, len(cs))
+	for n, c := range cs {
+		if _, kind := s.st.Lex.Feature(c.Feature); kind != embed.Word {
+			heads = append(heads, n)
+		}
+	}
+	// Keyphrases before bigrams, then larger contributions first (cs is
+	// sorted, and the sort is stable).
+	slices.SortStableFunc(heads, func(a, b int) int {
+		_, ka := s.st.Lex.Feature(cs[a].Feature)
+		_, kb := s.st.Lex.Feature(cs[b].Feature)
+		return cmp.Compare(kb, ka)
+	})
+	for _, h := range heads {
+		if owner[h] >= 0 {
+			continue
+		}
+		owner[h] = h
+		for _, p := range s.st.Lex.Parts(cs[h].Feature) {
+			if n, ok := at[p]; ok && owner[n] < 0 {
+				owner[n] = h
+			}
+		}
+	}
+	sum := make([]float64, len(cs))
+	for n, c := range cs {
+		o := owner[n]
+		if o < 0 {
+			o = n
+		}
+		sum[o] += c.Value
+	}
+	out := make([]embed.Contribution, 0, len(cs))
+	for n, c := range cs {
+		if owner[n] < 0 || owner[n] == n {
+			out = append(out, embed.Contribution{Feature: c.Feature, Value: sum[n]})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b embed.Contribution) int { return cmp.Compare(b.Value, a.Value) })
+	return out
 }
 
 func kindName(k embed.FeatureKind) string {

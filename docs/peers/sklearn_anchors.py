@@ -1,7 +1,7 @@
 """Reproduce the scikit-learn anchors of issue 3 on the dev judgments.
 
-Run: /usr/bin/python3 docs/peers/sklearn_anchors.py  (Debian python3-sklearn 1.2.1)
-Reads data/iaifi-listing.txt and data/relevance-dev.json; prints nDCG@10 and P@10
+Run: /usr/bin/python3 docs/peers/sklearn_anchors.py [QRELS]  (Debian python3-sklearn 1.2.1)
+Reads data/iaifi-listing.txt and QRELS (default data/relevance-dev.json); prints nDCG@10 and P@10
 computed as paperrec's eval does (gain 2^g-1, ideal from all judged candidates,
 unjudged results gain 0).
 """
@@ -45,7 +45,7 @@ def score(sim, papers, qrels):
 def main():
     papers = load('data/iaifi-listing.txt')
     qrels = {}
-    for j in json.load(open('data/relevance-dev.json')):
+    for j in json.load(open(sys.argv[1] if len(sys.argv) > 1 else 'data/relevance-dev.json')):
         qrels.setdefault(j['query'], {})[j['candidate']] = j['grade']
     ta = [p['title'] + ' ' + p['abstract'] for p in papers]
     tak = [p['title'] + ' ' + p['abstract'] + ' ' + p['kp'] for p in papers]
