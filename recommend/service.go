@@ -527,3 +527,10 @@ func (s *Service) BuiltWith(cfg Config) bool {
 	cfg.TFIDF.Analyzer, mine.TFIDF.Analyzer = nil, nil
 	return reflect.DeepEqual(cfg, mine)
 }
+
+// Neighbours returns the k papers whose dense vectors are nearest to vec,
+// by position (see [Service.Vectors]), from the index the service answers
+// with: for benchmarks and tools that measure it.
+func (s *Service) Neighbours(vec []float32, k int) ([]vectorindex.Result, error) {
+	return s.line.index.Search(vec, k, func(key uint32) bool { return s.isLive(key) })
+}

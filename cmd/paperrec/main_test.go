@@ -17,7 +17,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/paperrec/paperrec/api"
+	"github.com/paperrec/paperrec/data"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
@@ -353,4 +356,47 @@ func TestBuildAndServeSnapshot(t *testing.T) {
 	if code, _, _ := runCmd(t, "", "build", "--corpus", small); code != 2 {
 		t.Errorf("build without --out: exit %d, want 2", code)
 	}
+}
+
+func TestBenchCommand(t *testing.T) {
+	code, out, errs := runCmd(t, "", "bench", "--docs", "400", "--queries", "30", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r benchResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r.Docs != 400 || r.Queries != 30 || r.Themes == 0 || r.BuildSeconds <= 0 || r.RecallAt10 < 0.9 ||
+		r.HNSWQPS <= 0 || r.ExactQPS <= 0 || r.RelatedP99MS <= 0 || r.PeakRSSBytes <= 0 {
+		t.Errorf("bench: %+v", r)
+	}
+	if code, _, _ := runCmd(t, "", "bench", "--docs", "0"); code != 2 {
+		t.Errorf("--docs 0: exit %d, want 2", code)
+	}
+}
+
+func TestSynthesizeIsSeeded(t *testing.T) {
+	src := bundledPapers(t)
+	a, b := synthesize(src, 50, 3), synthesize(src, 50, 3)
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("two draws with one seed differ:\n%s", diff)
+	}
+	for _, p := range a {
+		if err := models.ValidateID(p.ID); err != nil || p.Title == "" || p.Abstract == "" || p.Category == "" {
+			t.Errorf("synthetic paper %+v: %v", p, err)
+		}
+	}
+	if c := synthesize(src, 50, 4); cmp.Equal(a, c) {
+		t.Error("another seed gives the same corpus")
+	}
+}
+
+func bundledPapers(t *testing.T) []models.Paper {
+	t.Helper()
+	res, err := models.ParseListing(bytes.NewReader(data.Listing), data.ListingName, models.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Papers
 }

@@ -42,7 +42,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(e.serveCmd(), e.relatedCmd(), e.searchCmd(), e.exportCmd(), e.evalCmd(), e.rankCmd(), e.clustersCmd(), e.buildCmd(),
-		e.addCmd(), e.rmCmd())
+		e.addCmd(), e.rmCmd(), e.benchCmd())
 	for _, c := range root.Commands() {
 		if check := c.Args; check != nil {
 			// Wrong arguments are usage errors (exit status 2), found
