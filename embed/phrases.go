@@ -145,15 +145,20 @@ func newPhraseLine(d PhraseDoc, maxWords int) phraseLine {
 	if len(w) == 0 || d.Title == "" && d.Abstract == "" {
 		return l
 	}
-	text := matchTokens(d.Title + " . " + d.Abstract)
-	at := map[string][]int{}
-	for i, t := range text {
-		at[t] = append(at[t], i)
-	}
 	// toks[i]: word i as match tokens ("n:m" is two).
 	toks := make([][]string, len(w))
+	at := map[string][]int{} // where the line's tokens occur in the text
 	for i, word := range w {
 		toks[i] = matchTokens(word)
+		for _, t := range toks[i] {
+			at[t] = nil
+		}
+	}
+	text := matchTokens(d.Title + " . " + d.Abstract)
+	for i, t := range text {
+		if p, ok := at[t]; ok {
+			at[t] = append(p, i)
+		}
 	}
 	l.inText = make([]bool, len(w)*(maxWords+1))
 	var seq []string
