@@ -10,7 +10,7 @@ import (
 
 // goldSplit is one hand-split keyphrase line of testdata/keyphrases-gold.tsv.
 type goldSplit struct {
-	part    string // "dev" or "heldout"
+	part    string // "dev", "dev2" or "heldout"
 	id      string
 	phrases []string
 }
@@ -30,7 +30,7 @@ func readGold(tb testing.TB) []goldSplit {
 			continue
 		}
 		cols := strings.Split(line, "\t")
-		if len(cols) != 3 || cols[0] != "dev" && cols[0] != "heldout" {
+		if len(cols) != 3 || cols[0] != "dev" && cols[0] != "dev2" && cols[0] != "heldout" {
 			tb.Fatalf("keyphrases-gold.tsv:%d: want part, id and phrases separated by tabs", n)
 		}
 		g := goldSplit{part: cols[0], id: cols[1]}
@@ -98,7 +98,7 @@ func scoreGold(tb testing.TB, segment func(PhraseDoc) []string) map[string]*spli
 	for _, p := range bundledPapers(tb) {
 		byID[p.ID] = PhraseDoc{Line: p.KeywordLine, Title: p.Title, Abstract: p.Abstract}
 	}
-	scores := map[string]*splitScore{"dev": {}, "heldout": {}}
+	scores := map[string]*splitScore{"dev": {}, "dev2": {}, "heldout": {}}
 	for _, g := range readGold(tb) {
 		d, ok := byID[g.id]
 		if !ok {
@@ -112,22 +112,23 @@ func scoreGold(tb testing.TB, segment func(PhraseDoc) []string) map[string]*spli
 	return scores
 }
 
-// TestSegmentGold scores the segmenter on the hand split of 125 bundled
-// lines and pins floors under the dev and held-out figures. Run with -v to
-// see the dev lines it gets wrong; the held-out ones are shown only with
+// TestSegmentGold scores the segmenter on the hand split of 180 bundled
+// lines and pins floors under each part's figures. Run with -v to see the
+// design lines it gets wrong; the held-out ones are shown only with
 // KEYPHRASES_SHOW_HELDOUT=1, so that the part can keep predicting how the
 // segmenter does on lines nobody tuned it on.
 func TestSegmentGold(t *testing.T) {
 	ph := bundledPhrases()
 	scores := scoreGold(t, ph.SegmentDoc)
-	floors := map[string][2]float64{ // F1, exact share; measured 0.954, 0.889 and 0.913, 0.830
+	floors := map[string][2]float64{ // F1, exact share
 		"dev":     {0.94, 0.86},
+		"dev2":    {0.90, 0.80},
 		"heldout": {0.90, 0.80},
 	}
-	for _, part := range []string{"dev", "heldout"} {
+	for _, part := range []string{"dev", "dev2", "heldout"} {
 		s := scores[part]
 		t.Logf("%s: %d lines, phrase F1 %.3f, exact %.1f%% (%d/%d)", part, s.lines, s.f1(), 100*s.exactShare(), s.exact, s.lines)
-		if part == "dev" || os.Getenv("KEYPHRASES_SHOW_HELDOUT") != "" {
+		if part != "heldout" || os.Getenv("KEYPHRASES_SHOW_HELDOUT") != "" {
 			for _, w := range s.wrong {
 				t.Logf("  %s", w)
 			}
