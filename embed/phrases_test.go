@@ -77,10 +77,10 @@ func TestLearnPhrasesSynthetic(t *testing.T) {
 			reason: "Segment lower-cases and splits at any white space",
 		},
 		{
-			name:   "unknown words",
+			name:   "unknown words make a new phrase",
 			line:   "dark matter unknown words",
-			want:   []string{"dark matter", "unknown", "words"},
-			reason: "with no title or abstract to go by, new words stand alone: these lines hold 2 to 4 phrases, so 3 beats 2",
+			want:   []string{"dark matter", "unknown words"},
+			reason: "a new phrase of two words is likelier than two of one",
 		},
 		{name: "empty line", line: "", want: nil},
 		{name: "blank line", line: " \t ", want: nil},

@@ -89,8 +89,6 @@ const (
 	DefaultCandidates = 400
 	// DefaultTitleWeight weighs title words against abstract words.
 	DefaultTitleWeight = 2
-	// DefaultPhraseWeight weighs whole-keyphrase features against words.
-	DefaultPhraseWeight = 0.75
 	// DefaultLSADims is the dense vectors' dimension.
 	DefaultLSADims = 256
 )
@@ -124,11 +122,6 @@ func (c Config) withDefaults() (Config, error) {
 		// Titles count double, as BM25F setups usually weigh them
 		// (measured: +0.004 to +0.010 nDCG@10 on the dev judgments).
 		c.TFIDF.TitleWeight = DefaultTitleWeight
-	}
-	if c.TFIDF.PhraseWeight == 0 {
-		// Whole keyphrases are sparse exact-match features: at weight 1
-		// they cost 0.009 nDCG@10 (0.75: no loss) on the dev judgments (docs/keyphrases.md).
-		c.TFIDF.PhraseWeight = DefaultPhraseWeight
 	}
 	if c.LSA.Dims == 0 {
 		c.LSA.Dims = DefaultLSADims
