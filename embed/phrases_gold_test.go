@@ -120,10 +120,12 @@ func scoreGold(tb testing.TB, segment func(PhraseDoc) []string) map[string]*spli
 func TestSegmentGold(t *testing.T) {
 	ph := bundledPhrases()
 	scores := scoreGold(t, ph.SegmentDoc)
+	// Floors about one line under the figures measured when the segmenter
+	// was done: dev 0.958, 91.7%; dev2 0.936, 86.8%; held-out 0.964, 90.9%.
 	floors := map[string][2]float64{ // F1, exact share
-		"dev":     {0.94, 0.86},
-		"dev2":    {0.90, 0.80},
-		"heldout": {0.90, 0.80},
+		"dev":     {0.95, 0.90},
+		"dev2":    {0.92, 0.84},
+		"heldout": {0.95, 0.89},
 	}
 	for _, part := range []string{"dev", "dev2", "heldout"} {
 		s := scores[part]
