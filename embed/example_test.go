@@ -24,17 +24,23 @@ func ExampleAnalyze() {
 	// Output: equivariant neural network | lambdacdm galaxy | end | end
 }
 
-func ExamplePhrases_Segment() {
-	lines := []string{
-		"neural networks dark matter",
-		"dark matter gravitational waves symmetry",
-		"gravitational waves neural networks",
-		"symmetry neural networks",
-		"neural networks symmetry",
-		"dark matter symmetry",
-		"neural networks symmetry gravitational waves",
+func ExamplePhrases_SegmentDoc() {
+	// Each line lists three phrases; the line alone does not say where they
+	// part, the corpus does.
+	docs := []embed.PhraseDoc{
+		{Line: "neural networks dark matter symmetry"},
+		{Line: "dark matter gravitational waves neural networks"},
+		{Line: "gravitational waves symmetry dark matter"},
+		{Line: "symmetry neural networks gravitational waves"},
+		{Line: "neural networks symmetry dark matter"},
 	}
-	ph := embed.LearnPhrases(lines, embed.PhraseConfig{})
-	fmt.Println(strings.Join(ph.Segment("Gravitational Waves Neural Networks Symmetry Dark Matter"), " | "))
-	// Output: gravitational waves | neural networks | symmetry | dark matter
+	ph := embed.LearnPhrases(docs, embed.PhraseConfig{})
+	fmt.Println(strings.Join(ph.Segment("Gravitational Waves Neural Networks Symmetry"), " | "))
+	fmt.Println(strings.Join(ph.SegmentDoc(embed.PhraseDoc{
+		Line:     "halo mass function emulator design dark matter",
+		Abstract: "We propose an emulator design for the halo mass function.",
+	}), " | "))
+	// Output:
+	// gravitational waves | neural networks | symmetry
+	// halo mass function | emulator design | dark matter
 }

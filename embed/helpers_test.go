@@ -66,20 +66,24 @@ func bundledLines(tb testing.TB) []string {
 	return lines
 }
 
-// bundledPhrases is LearnPhrases over the bundled lines with the default
+// bundledPhraseDocs returns the keyphrase lines of the bundled papers with
+// their titles and abstracts, in order.
+func bundledPhraseDocs(papers []models.Paper) []PhraseDoc {
+	docs := make([]PhraseDoc, len(papers))
+	for i, p := range papers {
+		docs[i] = PhraseDoc{Line: p.KeywordLine, Title: p.Title, Abstract: p.Abstract}
+	}
+	return docs
+}
+
+// bundledPhrases is LearnPhrases over the bundled papers with the default
 // configuration, learned once.
 var bundledPhrases = sync.OnceValue(func() *Phrases {
 	papers, err := bundled()
 	if err != nil {
 		return nil
 	}
-	var lines []string
-	for _, p := range papers {
-		if p.KeywordLine != "" {
-			lines = append(lines, p.KeywordLine)
-		}
-	}
-	return LearnPhrases(lines, PhraseConfig{})
+	return LearnPhrases(bundledPhraseDocs(papers), PhraseConfig{})
 })
 
 // bundledDocs returns the bundled papers as documents, keyphrase lines
@@ -90,7 +94,7 @@ func bundledDocs(tb testing.TB) []Document {
 	ph := bundledPhrases()
 	docs := make([]Document, len(papers))
 	for i, p := range papers {
-		docs[i] = Document{Title: p.Title, Abstract: p.Abstract, Keywords: ph.Segment(p.KeywordLine)}
+		docs[i] = Document{Title: p.Title, Abstract: p.Abstract, Keywords: ph.SegmentDoc(PhraseDoc{Line: p.KeywordLine, Title: p.Title, Abstract: p.Abstract})}
 	}
 	return docs
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 )
 
 // Fitted models encode with encoding/gob (GobEncode and GobDecode), so that
@@ -77,27 +79,41 @@ func (m *LSA) GobDecode(b []byte) error {
 	return nil
 }
 
+// phrasesVersion marks the encoding of Phrases; snapshots of the earlier
+// model (no version) are refused rather than read as an empty model.
+const phrasesVersion = 2
+
 type phrasesState struct {
+	Version int
 	Cfg     PhraseConfig
-	Phrases []string
-	Segs    []string
-	LogP    []float64
-	Unseen  float64
+	// Units and Counts: the units, sorted, and the lines that list each.
+	Units  []string
+	Counts []int32
+	// Words and Stats: the words, sorted, and their statistics.
+	Words  []string
+	Stats  []wordStat
+	NWords float64
+	LogK   []float64
+	// Lines and Splits: the learned lines, sorted, and each one's split
+	// (phrases joined by "|").
+	Lines  []string
+	Splits []string
 }
 
 // GobEncode encodes the learned phrases (in sorted order: deterministic bytes).
 func (ph *Phrases) GobEncode() ([]byte, error) {
-	st := phrasesState{Cfg: ph.cfg, Unseen: ph.unseen}
-	for p := range ph.phrase {
-		st.Phrases = append(st.Phrases, p)
+	st := phrasesState{Version: phrasesVersion, Cfg: ph.cfg, NWords: ph.nwords, LogK: ph.logK}
+	st.Units = slices.Sorted(maps.Keys(ph.units))
+	for _, u := range st.Units {
+		st.Counts = append(st.Counts, ph.units[u])
 	}
-	slices.Sort(st.Phrases)
-	for s := range ph.logp {
-		st.Segs = append(st.Segs, s)
+	st.Words = slices.Sorted(maps.Keys(ph.words))
+	for _, w := range st.Words {
+		st.Stats = append(st.Stats, ph.words[w])
 	}
-	slices.Sort(st.Segs)
-	for _, s := range st.Segs {
-		st.LogP = append(st.LogP, ph.logp[s])
+	st.Lines = slices.Sorted(maps.Keys(ph.own))
+	for _, l := range st.Lines {
+		st.Splits = append(st.Splits, strings.Join(ph.own[l], "|"))
 	}
 	return encodeGob(st)
 }
@@ -108,15 +124,24 @@ func (ph *Phrases) GobDecode(b []byte) error {
 	if err := decodeGob(b, &st); err != nil {
 		return fmt.Errorf("decode phrases: %w", err)
 	}
-	if len(st.Segs) != len(st.LogP) {
-		return fmt.Errorf("decode phrases: %d segments, %d probabilities", len(st.Segs), len(st.LogP))
+	if st.Version != phrasesVersion {
+		return fmt.Errorf("decode phrases: version %d, want %d", st.Version, phrasesVersion)
 	}
-	*ph = Phrases{cfg: st.Cfg.withDefaults(), phrase: make(map[string]bool, len(st.Phrases)), logp: make(map[string]float64, len(st.Segs)), unseen: st.Unseen}
-	for _, p := range st.Phrases {
-		ph.phrase[p] = true
+	if len(st.Units) != len(st.Counts) || len(st.Words) != len(st.Stats) || len(st.Lines) != len(st.Splits) {
+		return fmt.Errorf("decode phrases: %d units, %d counts, %d words, %d stats, %d lines, %d splits",
+			len(st.Units), len(st.Counts), len(st.Words), len(st.Stats), len(st.Lines), len(st.Splits))
 	}
-	for i, s := range st.Segs {
-		ph.logp[s] = st.LogP[i]
+	*ph = Phrases{cfg: st.Cfg.withDefaults(), units: make(map[string]int32, len(st.Units)), words: make(map[string]wordStat, len(st.Words)),
+		nwords: st.NWords, logK: st.LogK, own: make(map[string][]string, len(st.Lines))}
+	for i, u := range st.Units {
+		ph.units[u] = st.Counts[i]
+		ph.total += float64(st.Counts[i])
+	}
+	for i, w := range st.Words {
+		ph.words[w] = st.Stats[i]
+	}
+	for i, l := range st.Lines {
+		ph.own[l] = strings.Split(st.Splits[i], "|")
 	}
 	return nil
 }

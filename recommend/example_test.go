@@ -34,9 +34,9 @@ func ExampleService_Related() {
 		fmt.Printf("      shared: %v\n", it.Why.Keyphrases)
 	}
 	// Output:
-	// 0.199 Quantification of high dimensional non-Gaussianities and its implication to Fisher analysis in cosmology
-	//       shared: [fisher information]
-	// 0.165 QuanTA: Efficient High-Rank Fine-Tuning of LLMs with Quantum-Informed Tensor Adaptation
+	// 0.189 Quantification of high dimensional non-Gaussianities and its implication to Fisher analysis in cosmology
+	//       shared: []
+	// 0.166 QuanTA: Efficient High-Rank Fine-Tuning of LLMs with Quantum-Informed Tensor Adaptation
 	//       shared: []
 	// 0.154 Universality of Neural Network Field Theory
 	//       shared: [quantum field theory]

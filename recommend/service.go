@@ -212,11 +212,13 @@ func fit(ctx context.Context, papers []models.Paper, cfg Config) (state, error) 
 		return state{}, fmt.Errorf("build: %w", embed.ErrEmptyCorpus)
 	}
 	st := state{Config: cfg}
-	// Keyphrases: segment undelimited lines with phrases learned corpus-wide.
-	var lines []string
+	// Keyphrases: segment undelimited lines with phrases learned corpus-wide
+	// and each paper's own title and abstract; the phrases are what readers
+	// see (keywords, chips, theme terms) and what the models read.
+	var lines []embed.PhraseDoc
 	for _, p := range papers {
 		if p.KeywordLine != "" {
-			lines = append(lines, p.KeywordLine)
+			lines = append(lines, phraseDoc(p))
 		}
 	}
 	st.Phrases = embed.LearnPhrases(lines, cfg.Phrases)
@@ -266,9 +268,13 @@ func fit(ctx context.Context, papers []models.Paper, cfg Config) (state, error) 
 // the corpus did not list them.
 func withKeywords(p models.Paper, ph *embed.Phrases) models.Paper {
 	if len(p.Keywords) == 0 && p.KeywordLine != "" {
-		p.Keywords = ph.Segment(p.KeywordLine)
+		p.Keywords = ph.SegmentDoc(phraseDoc(p))
 	}
 	return p
+}
+
+func phraseDoc(p models.Paper) embed.PhraseDoc {
+	return embed.PhraseDoc{Line: p.KeywordLine, Title: p.Title, Abstract: p.Abstract}
 }
 
 // document returns a paper's text fields for the text models.

@@ -29,7 +29,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // on purpose, re-measure and move them with the golden files.
 const (
 	minHighShare  = 0.86 // share of grade-2 pairs in one theme (goal 0.85)
-	maxZeroShare  = 0.19 // share of grade-0 pairs in one theme (goal 0.25)
+	maxZeroShare  = 0.20 // share of grade-0 pairs in one theme (goal 0.25; 0.195 since whole keyphrases, docs/keyphrases.md)
 	minSeedARI    = 0.99 // ARI between the themes of seeds 1..5 (goal 0.9)
 	bundledPapers = 574
 )
