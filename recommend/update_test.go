@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/paperrec/paperrec/data"
+	"github.com/paperrec/paperrec/eval"
 	"github.com/paperrec/paperrec/models"
 )
 
@@ -347,5 +350,68 @@ func TestCancelledQueriesStop(t *testing.T) {
 				t.Errorf("err = %v, want context.Canceled", err)
 			}
 		})
+	}
+}
+
+// TestFoldInRelevance measures what fold-in costs: an engine fitted on 90%
+// of the corpus with the other 10% folded in (Apply), against a full fit,
+// on both judged sets (docs/live.md: 0.007 on each). Fold-in keeps the
+// fitted vocabulary and latent model, so it may lose a little; not 0.02.
+func TestFoldInRelevance(t *testing.T) {
+	ctx := context.Background()
+	all := bundled(t).AllPapers()
+	rng := rand.New(rand.NewPCG(10, 10))
+	late := map[int]bool{}
+	for len(late) < len(all)/10 {
+		late[rng.IntN(len(all))] = true
+	}
+	var early []models.Paper
+	var changes []models.Change
+	for i, p := range all {
+		if late[i] {
+			p.Keywords = nil
+			changes = append(changes, models.Change{Op: models.OpAdd, ID: p.ID, Paper: p})
+		} else {
+			p.Keywords = nil
+			early = append(early, p)
+		}
+	}
+	c, err := models.NewCorpus(early)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := New(ctx, c, Config{SkipThemes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	folded, err := part.Apply(ctx, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range []struct {
+		name string
+		js   []byte
+		file string
+	}{{"dev", data.DevJudgments, data.DevJudgmentsName}, {"dev2", data.Dev2Judgments, data.Dev2JudgmentsName}} {
+		js, err := eval.ParseJudgments(bytes.NewReader(set.js), set.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		score := func(s *Service) eval.Report {
+			q, err := eval.Resolve(js, s.Corpus())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := eval.Score(ctx, q, s.RelatedIDs, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		full, fold := score(bundled(t)), score(folded)
+		t.Logf("%s: full fit nDCG@10 %.4f P@10 %.4f; 10%% folded in %.4f / %.4f", set.name, full.NDCG, full.P, fold.NDCG, fold.P)
+		if fold.NDCG < full.NDCG-0.02 {
+			t.Errorf("%s: folding in 10%% costs %.4f nDCG@10", set.name, full.NDCG-fold.NDCG)
+		}
 	}
 }
