@@ -576,8 +576,8 @@ func TestEngineOverStore(t *testing.T) {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	drain(t, s2.Notify()) // the listener is connected, before Run takes the wakes
 	go e2.Run(runCtx)
-	drain(t, s2.Notify()) // the listener is connected; Run catches up on the wake anyway
 
 	if _, err := e1.Write(ctx, []models.Change{{Op: models.OpAdd, ID: "new", Paper: paper("new")}, {Op: models.OpRemove, ID: "dust"}}); err != nil {
 		t.Fatal(err)
