@@ -7,8 +7,10 @@
 // A commit is one transaction (paper rows and change rows) and returns
 // once PostgreSQL has committed it. Changes are numbered in commit order
 // without gaps, so a replica that has applied change n needs exactly the
-// changes after n. A commit notifies the other replicas (LISTEN/NOTIFY),
-// whose [Store.Notify] channel then wakes their engines to catch up.
+// changes after n. A commit notifies the other replicas (NOTIFY on the
+// channel "<schema>.changes", payload "change <last seq>"; a saved
+// snapshot sends "snapshot <seq>"), whose [Store.Notify] channel then
+// wakes their engines to catch up.
 //
 // The schema is created and migrated by [Open], under an advisory lock, so
 // that replicas starting together migrate it once. A schema holds:
@@ -50,6 +52,8 @@ var (
 )
 
 // Options configure a Store. The zero value is the default.
+//
+// A plain value.
 type Options struct {
 	// Schema is the PostgreSQL schema that holds the store's tables,
 	// created when missing (default "paperrec"). Lower-case letters,
@@ -258,7 +262,7 @@ func (s *Store) Seed(ctx context.Context, papers []models.Paper) error {
 			return err
 		}
 		if held || seq > 0 {
-			return errors.New("the store already holds papers")
+			return errors.New("the store already holds papers or changes")
 		}
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"papers"}, []string{"id", "paper"},
 			pgx.CopyFromSlice(len(papers), func(i int) ([]any, error) { return []any{papers[i].ID, papers[i]}, nil }))
