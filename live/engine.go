@@ -80,6 +80,8 @@ type Engine struct {
 	// refitMu allows one refit at a time; refits asks Run for one.
 	refitMu   sync.Mutex
 	refitting atomic.Bool
+	// rejected names (hex SHA-256) a snapshot adopt found unusable.
+	rejected atomic.Value
 	refits    chan struct{}
 	// fitPapers is how many papers the current fit was made of.
 	fitPapers int
@@ -297,6 +299,21 @@ func (e *Engine) Refit(ctx context.Context) error {
 	defer e.refitMu.Unlock()
 	e.refitting.Store(true)
 	defer e.refitting.Store(false)
+	if leader, ok := e.store.(Leader); ok {
+		release, lead, err := leader.TryLead(ctx)
+		if err != nil {
+			return fmt.Errorf("refit: %w", err)
+		}
+		if !lead {
+			e.log.Info("another replica refits; its snapshot will be loaded when it is saved")
+			return nil
+		}
+		defer release()
+		// A replica that refitted just before us has saved what we would.
+		if adopted, err := e.adopt(ctx); adopted || err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	svc, err := e.fit(ctx)
 	if err != nil {
@@ -306,27 +323,77 @@ func (e *Engine) Refit(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("refit: %w", err)
 	}
-	// Most changes committed during the fit are applied before the swap;
-	// the last few under the lock, so that no version goes back.
-	caught, err := e.advance(ctx, svc)
+	pause, err := e.swapIn(ctx, svc, info)
 	if err != nil {
 		return fmt.Errorf("refit: %w", err)
 	}
-	e.mu.Lock()
-	swap := time.Now()
-	caught, err = e.advance(ctx, caught)
-	if err == nil {
-		e.install(svc, info)
-		e.publish(caught)
-	}
-	pause := time.Since(swap)
-	e.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("refit: %w", err)
-	}
-	e.log.Info("refit swapped in", "papers", caught.Len(), "fit_seq", svc.Seq(), "seq", caught.Seq(), "took", time.Since(start).Round(time.Millisecond),
+	cur := e.Service()
+	e.log.Info("refit swapped in", "papers", cur.Len(), "fit_seq", svc.Seq(), "seq", cur.Seq(), "took", time.Since(start).Round(time.Millisecond),
 		"swap_pause", pause.Round(time.Microsecond))
 	return nil
+}
+
+// swapIn makes a new fit, described by info, current once it has caught
+// up: most changes committed meanwhile are applied before the swap, the
+// last few under the lock, so that no version goes back. It returns how
+// long the lock was held.
+func (e *Engine) swapIn(ctx context.Context, svc *recommend.Service, info SnapshotInfo) (time.Duration, error) {
+	caught, err := e.advance(ctx, svc)
+	if err != nil {
+		return 0, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	swap := time.Now()
+	if caught, err = e.advance(ctx, caught); err != nil {
+		return 0, err
+	}
+	e.install(svc, info)
+	e.publish(caught)
+	return time.Since(swap), nil
+}
+
+// adopt loads the store's newest snapshot when another replica saved one
+// newer than the current fit, and swaps it in; it reports whether it did.
+// A snapshot this engine cannot use (damaged, or built with other
+// settings) is remembered and not tried again.
+func (e *Engine) adopt(ctx context.Context) (bool, error) {
+	r, info, err := e.store.OpenSnapshot(ctx)
+	if errors.Is(err, ErrNoSnapshot) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look for a newer snapshot: %w", err)
+	}
+	defer r.Close()
+	name := fmt.Sprintf("%x", info.SHA256)
+	e.mu.Lock()
+	st := e.status
+	e.mu.Unlock()
+	if name == st.Snapshot || name == e.rejected.Load() || info.Seq < st.FitSeq {
+		return false, nil
+	}
+	start := time.Now()
+	svc, sum, err := recommend.ReadSnapshot(ctx, r)
+	switch {
+	case err != nil:
+	case sum != info.SHA256 || svc.Seq() != info.Seq:
+		err = fmt.Errorf("the store names %s at change %d, the file is %x at change %d", name, info.Seq, sum, svc.Seq())
+	case !svc.BuiltWith(e.cfg.Build):
+		err = errors.New("built with other settings than this server's")
+	}
+	if err != nil {
+		e.rejected.Store(name)
+		e.log.Warn("not loading the snapshot another replica saved", "sha256", name, "err", err)
+		return false, nil
+	}
+	pause, err := e.swapIn(ctx, svc, info)
+	if err != nil {
+		return false, fmt.Errorf("load snapshot %s: %w", name, err)
+	}
+	e.log.Info("snapshot of another replica loaded", "sha256", name, "fit_seq", info.Seq, "seq", e.Service().Seq(),
+		"took", time.Since(start).Round(time.Millisecond), "swap_pause", pause.Round(time.Microsecond))
+	return true, nil
 }
 
 // Run follows the store (its notifications, and a poll) and runs the
@@ -360,6 +427,9 @@ func (e *Engine) follow(ctx context.Context) {
 	e.mu.Lock()
 	err := e.catchUp(ctx)
 	e.mu.Unlock()
+	if err == nil {
+		_, err = e.adopt(ctx)
+	}
 	if err != nil && ctx.Err() == nil {
 		e.log.Warn("following the store", "err", err)
 		return

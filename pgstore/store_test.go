@@ -612,3 +612,66 @@ func TestEngineOverStore(t *testing.T) {
 		t.Errorf("restarted %+v, want seq 2 on the snapshot %s of change 0, 8 papers", got, want.Snapshot)
 	}
 }
+
+// TestReplicasAdoptTheLeadersSnapshot checks the refit election: one
+// replica refits, the other loads its snapshot instead of fitting, and a
+// replica that cannot lead does not fit either.
+func TestReplicasAdoptTheLeadersSnapshot(t *testing.T) {
+	ctx := context.Background()
+	dsn, schema := newSchema(t)
+	s1, s2 := openStore(t, dsn, schema), openStore(t, dsn, schema)
+	if err := s1.Seed(ctx, seedPapers()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := engineConfig()
+	e1, err := live.Open(ctx, s1, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, err := live.Open(ctx, s2, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	drain(t, s2.Notify())
+	go e2.Run(runCtx)
+	if _, err := e1.Write(ctx, []models.Change{{Op: models.OpAdd, ID: "new", Paper: paper("new")}}); err != nil {
+		t.Fatal(err)
+	}
+	// While e1 leads, e2 cannot refit.
+	release, ok, err := s1.TryLead(ctx)
+	if err != nil || !ok {
+		t.Fatalf("TryLead: %v, %v", ok, err)
+	}
+	before := e2.Status()
+	if err := e2.Refit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e2.Status().FitSeq != before.FitSeq {
+		t.Error("a replica refitted while another led")
+	}
+	release()
+	if err := e1.Refit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st1 := e1.Status()
+	if st1.FitSeq != 1 {
+		t.Fatalf("leader after refit: %+v", st1)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e2.Status().Snapshot != st1.Snapshot && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st2 := e2.Status(); st2.Snapshot != st1.Snapshot || st2.FitSeq != 1 || st2.Seq != 1 {
+		t.Fatalf("the other replica serves %+v, want the leader's snapshot %s of change 1", st2, st1.Snapshot)
+	}
+	// Builds are deterministic: the replica's own refit of the same papers
+	// saves the very same snapshot.
+	if err := e2.Refit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st2 := e2.Status(); st2.Snapshot != st1.Snapshot {
+		t.Errorf("the replica's refit of the same papers gives another snapshot: %+v", st2)
+	}
+}
