@@ -249,7 +249,7 @@ func apiServer(t *testing.T) *httptest.Server {
 // export of related papers under /static/papers/, and a failing endpoint.
 func hostServer(t *testing.T, api *httptest.Server, ids ...string) *httptest.Server {
 	byFile := map[string]string{}
-	for _, p := range server(t).svc.AllPapers() {
+	for _, p := range service(t).AllPapers() {
 		byFile[web.FileName(p.ID)] = p.ID
 	}
 	mux := http.NewServeMux()
@@ -520,7 +520,7 @@ func TestBrowser(t *testing.T) {
 // isolatedPoint returns the paper whose map point is farthest from any
 // other, so a click on it cannot land on a neighbour.
 func isolatedPoint(t *testing.T) string {
-	pts := server(t).svc.Map()
+	pts := service(t).Map()
 	best, bestD := "", -1.0
 	for i, p := range pts {
 		d := math.Inf(1)
