@@ -126,7 +126,7 @@ func fetch(t *testing.T, method, url string, header ...string) (*http.Response, 
 // hold at most half of the places so that cheap ones still get in, probes
 // are never refused, and the places come back when the work ends.
 func TestShed(t *testing.T) {
-	s := New(fixed(service(t)), Config{Logger: quiet, MaxInFlight: 4})
+	s := New(fixed(service(t)), Config{Logger: quiet, MaxInFlight: 4, ExpensiveWorkers: -1})
 	w := addSlow(s)
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
@@ -174,6 +174,63 @@ func TestShed(t *testing.T) {
 		resp, _ := fetch(t, "GET", ts.URL+"/v1/papers/"+fisherID+"/related?k=2")
 		return resp.StatusCode == 200 // ...and its place serves another
 	})
+}
+
+// TestExpensiveWorkers admits two expensive requests with one worker: the
+// second waits for the first to end before it computes, and one that waits
+// past its deadline answers 503 without having computed.
+func TestExpensiveWorkers(t *testing.T) {
+	s := New(fixed(service(t)), Config{Logger: quiet, MaxInFlight: 4, ExpensiveWorkers: 1, Timeout: time.Hour})
+	w := addSlow(s)
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	status := make(chan int, 2)
+	for range 2 {
+		go func() {
+			resp, _ := fetch(t, "GET", ts.URL+"/test/slow?k=50")
+			status <- resp.StatusCode
+		}()
+	}
+	receive(t, w.started, "the first request to compute")
+	waitFor(t, "both to be admitted", func() bool {
+		s.admit.mu.Lock()
+		defer s.admit.mu.Unlock()
+		return s.admit.costly == 2
+	})
+	select {
+	case <-w.started:
+		t.Fatal("two expensive requests compute at once with one worker")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if resp, body := fetch(t, "GET", ts.URL+"/v1/papers/"+fisherID+"/related?k=2"); resp.StatusCode != 200 {
+		t.Errorf("a cheap request while the worker is busy: status %d: %s", resp.StatusCode, body)
+	}
+	w.release <- struct{}{}
+	receive(t, w.ended, "the first to end")
+	receive(t, w.started, "the second to compute")
+	w.release <- struct{}{}
+	receive(t, w.ended, "the second to end")
+	for range 2 {
+		if code := receive(t, status, "an answer"); code != 200 {
+			t.Errorf("status %d", code)
+		}
+	}
+
+	short := New(fixed(service(t)), Config{Logger: quiet, ExpensiveWorkers: 1, Timeout: 100 * time.Millisecond})
+	busy := addSlow(short)
+	ts2 := httptest.NewServer(short.Handler())
+	defer ts2.Close()
+	done, err := short.admit.work(context.Background()) // the worker is busy
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	if resp, body := fetch(t, "GET", ts2.URL+"/test/slow?k=50"); resp.StatusCode != 503 || !strings.Contains(body, "took too long") {
+		t.Errorf("waiting past the deadline: status %d: %s", resp.StatusCode, body)
+	}
+	if len(busy.started) != 0 {
+		t.Error("the request that waited past its deadline computed")
+	}
 }
 
 // TestClientGoneStopsWork cancels a request while it works: the work stops

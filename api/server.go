@@ -87,6 +87,12 @@ type Config struct {
 	// the places, so that cheap lookups keep finding one under overload.
 	// Probes, metrics and the site's assets are never refused.
 	MaxInFlight int
+	// ExpensiveWorkers bounds the admitted expensive requests that compute
+	// at once (default max(1, GOMAXPROCS/2)); the others wait for a turn
+	// within their deadline. Expensive work is CPU-bound: leaving cores to
+	// the cheap requests keeps their latency low under a flood. Negative:
+	// no bound.
+	ExpensiveWorkers int
 	// PublicURL is the base URL of this server as readers reach it, such as
 	// "https://papers.example.org": the HTML fragment links titles to the
 	// explorer there. Empty: relative links ("/#paper=ID"). The request's
@@ -117,6 +123,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = 4 * runtime.GOMAXPROCS(0)
 	}
+	if c.ExpensiveWorkers == 0 {
+		c.ExpensiveWorkers = max(1, runtime.GOMAXPROCS(0)/2)
+	}
 	if c.AccessLog == "" {
 		c.AccessLog = AccessLogAll
 	}
@@ -146,7 +155,7 @@ type core struct {
 	cfg     Config
 	engine  *gin.Engine
 	metrics *metrics
-	admit   admission
+	admit   *admission
 	logged  atomic.Uint64 // requests seen by the sampled access log
 	// cur caches the view of the latest service, built once per service.
 	cur atomic.Pointer[view]
@@ -157,7 +166,7 @@ type core struct {
 func New(src Source, cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{core: &core{src: src, cfg: cfg, admit: admission{max: cfg.MaxInFlight}}}
+	s := &Server{core: &core{src: src, cfg: cfg, admit: newAdmission(cfg.MaxInFlight, cfg.ExpensiveWorkers)}}
 	s.metrics = newMetrics(cfg.Metrics, s.current)
 
 	e := gin.New()
@@ -201,7 +210,8 @@ func getHead(r gin.IRoutes, path string, h ...gin.HandlerFunc) {
 // route serves one /v1 route (GET routes answer HEAD too): its query is
 // checked against spec, then the request takes the current service (503
 // while none is ready) and a place among those at work (503 when none is
-// free), and h runs bound to that service.
+// free), an expensive one waits for its turn to compute, and h runs bound
+// to that service.
 func (s *Server) route(g *gin.RouterGroup, method, path string, spec querySpec, h func(*Server, *gin.Context)) {
 	handler := func(c *gin.Context) {
 		q, err := spec.check(c)
@@ -214,7 +224,8 @@ func (s *Server) route(g *gin.RouterGroup, method, path string, spec querySpec, 
 			fail(c, errNotReady)
 			return
 		}
-		release, ok := s.admit.acquire(spec.expensive || expensive(q))
+		costly := spec.expensive || expensive(q)
+		release, ok := s.admit.acquire(costly)
 		if !ok {
 			s.metrics.shed.Inc()
 			fail(c, errShed)
@@ -225,6 +236,14 @@ func (s *Server) route(g *gin.RouterGroup, method, path string, spec querySpec, 
 			s.metrics.atWork.Dec()
 			release()
 		}()
+		if costly {
+			done, err := s.admit.work(c.Request.Context())
+			if err != nil {
+				fail(c, err)
+				return
+			}
+			defer done()
+		}
 		h(&Server{core: s.core, view: v}, c)
 	}
 	if method == http.MethodGet {

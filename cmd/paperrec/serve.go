@@ -119,6 +119,7 @@ type serveFlags struct {
 	addr, snapshot, wantSum string
 	timeout                 time.Duration
 	maxInFlight             int
+	expensiveWorkers        int
 	publicURL               string
 	accessLog               string
 	accessLogSample         int
@@ -128,7 +129,7 @@ type serveFlags struct {
 // check validates the flags before anything is loaded and returns the
 // API configuration they give.
 func (f serveFlags) check() (api.Config, error) {
-	cfg := api.Config{Timeout: f.timeout, MaxInFlight: f.maxInFlight, AccessLog: api.AccessLogMode(f.accessLog),
+	cfg := api.Config{Timeout: f.timeout, MaxInFlight: f.maxInFlight, ExpensiveWorkers: f.expensiveWorkers, AccessLog: api.AccessLogMode(f.accessLog),
 		AccessLogSample: f.accessLogSample}
 	if f.wantSum != "" {
 		if b, err := hex.DecodeString(f.wantSum); err != nil || len(b) != 32 {
@@ -145,6 +146,9 @@ func (f serveFlags) check() (api.Config, error) {
 	case api.AccessLogAll, api.AccessLogSampled, api.AccessLogOff:
 	default:
 		return cfg, usageError{fmt.Errorf("--access-log %q: want all, sampled or off", f.accessLog)}
+	}
+	if f.expensiveWorkers < 0 {
+		return cfg, usageError{fmt.Errorf("--expensive-workers %d: must be 0 (half the cores) or more", f.expensiveWorkers)}
 	}
 	if f.accessLogSample < 1 {
 		return cfg, usageError{fmt.Errorf("--access-log-sample %d: must be 1 or more", f.accessLogSample)}
@@ -250,6 +254,7 @@ func (e *env) serveCmd() *cobra.Command {
 	fl.StringVar(&sf.wantSum, "snapshot-sha256", e.getenv("PAPERREC_SNAPSHOT_SHA256"), "refuse a snapshot whose SHA-256 differs (env PAPERREC_SNAPSHOT_SHA256)")
 	fl.DurationVar(&sf.timeout, "timeout", e.envDuration("PAPERREC_TIMEOUT", api.DefaultTimeout), "deadline of every request; past it a request answers 503 (env PAPERREC_TIMEOUT)")
 	fl.IntVar(&sf.maxInFlight, "max-in-flight", e.envInt("PAPERREC_MAX_IN_FLIGHT", 0), "requests of /v1 at work at once, the rest answered 503 at once; 0: 4 × cores (env PAPERREC_MAX_IN_FLIGHT)")
+	fl.IntVar(&sf.expensiveWorkers, "expensive-workers", e.envInt("PAPERREC_EXPENSIVE_WORKERS", 0), "expensive requests (recommend, k > 10, diversity > 0) computing at once, the other admitted ones waiting their turn; 0: half the cores, at least 1 (env PAPERREC_EXPENSIVE_WORKERS)")
 	fl.StringVar(&sf.publicURL, "public-url", e.getenv("PAPERREC_PUBLIC_URL"), "base URL readers reach this server at, for the links of the HTML fragment; empty: relative links (env PAPERREC_PUBLIC_URL)")
 	fl.StringVar(&sf.accessLog, "access-log", envOr(e.getenv("PAPERREC_ACCESS_LOG"), string(api.AccessLogAll)), "which requests to log: all, sampled or off; 500s are always logged (env PAPERREC_ACCESS_LOG)")
 	fl.IntVar(&sf.accessLogSample, "access-log-sample", e.envInt("PAPERREC_ACCESS_LOG_SAMPLE", api.DefaultAccessLogSample), "with --access-log sampled, log one request in N (env PAPERREC_ACCESS_LOG_SAMPLE)")
