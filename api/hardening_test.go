@@ -237,7 +237,7 @@ func TestExpensiveWorkers(t *testing.T) {
 // at its next check of the context, and the log records 499, not 200.
 func TestClientGoneStopsWork(t *testing.T) {
 	logs := &syncBuffer{}
-	s := New(fixed(service(t)), Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	s := New(fixed(service(t)), Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), AccessLog: AccessLogAll})
 	w := addSlow(s)
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
@@ -288,7 +288,7 @@ func TestDeadline(t *testing.T) {
 // the write fails, and the access log says so instead of 200.
 func TestFailedWriteIsNotLogged200(t *testing.T) {
 	logs := &syncBuffer{}
-	s := New(fixed(service(t)), Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	s := New(fixed(service(t)), Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), AccessLog: AccessLogAll})
 	s.engine.GET("/test/late", func(c *gin.Context) {
 		time.Sleep(300 * time.Millisecond) // past the write timeout below
 		s.send(c, "text/plain", []byte("too late"))
@@ -477,8 +477,9 @@ func TestAccessLogModes(t *testing.T) {
 		cfg   Config
 		lines int
 	}{
-		{"all", Config{}, 9},
+		{"all", Config{AccessLog: AccessLogAll}, 9},
 		{"sampled one in three", Config{AccessLog: AccessLogSampled, AccessLogSample: 3}, 3},
+		{"default: one in a hundred", Config{}, 1},
 		{"off", Config{AccessLog: AccessLogOff}, 0},
 	}
 	for _, tt := range tests {

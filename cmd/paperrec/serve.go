@@ -256,7 +256,7 @@ func (e *env) serveCmd() *cobra.Command {
 	fl.IntVar(&sf.maxInFlight, "max-in-flight", e.envInt("PAPERREC_MAX_IN_FLIGHT", 0), "requests of /v1 at work at once, the rest answered 503 at once; 0: 4 × cores (env PAPERREC_MAX_IN_FLIGHT)")
 	fl.IntVar(&sf.expensiveWorkers, "expensive-workers", e.envInt("PAPERREC_EXPENSIVE_WORKERS", 0), "expensive requests (recommend, k > 10, diversity > 0) computing at once, the other admitted ones waiting their turn; 0: half the cores, at least 1 (env PAPERREC_EXPENSIVE_WORKERS)")
 	fl.StringVar(&sf.publicURL, "public-url", e.getenv("PAPERREC_PUBLIC_URL"), "base URL readers reach this server at, for the links of the HTML fragment; empty: relative links (env PAPERREC_PUBLIC_URL)")
-	fl.StringVar(&sf.accessLog, "access-log", envOr(e.getenv("PAPERREC_ACCESS_LOG"), string(api.AccessLogAll)), "which requests to log: all, sampled or off; 500s are always logged (env PAPERREC_ACCESS_LOG)")
+	fl.StringVar(&sf.accessLog, "access-log", envOr(e.getenv("PAPERREC_ACCESS_LOG"), string(api.AccessLogSampled)), "which requests to log: all, sampled (one in --access-log-sample) or off; 500s are always logged (env PAPERREC_ACCESS_LOG)")
 	fl.IntVar(&sf.accessLogSample, "access-log-sample", e.envInt("PAPERREC_ACCESS_LOG_SAMPLE", api.DefaultAccessLogSample), "with --access-log sampled, log one request in N (env PAPERREC_ACCESS_LOG_SAMPLE)")
 	fl.StringVar(&sf.logFormat, "log-format", envOr(e.getenv("PAPERREC_LOG_FORMAT"), "text"), "log lines as text (logfmt) or json (env PAPERREC_LOG_FORMAT)")
 	e.addCorpusFlags(cmd, &cf)
