@@ -27,17 +27,19 @@ done
 heavy="$base/v1/search?q=normalizing+flows+for+lattice+gauge+theory&k=100&diversity=1"
 cheap="$base/v1/papers/naturalness-and-fisher-information/related"
 # The floor: the two low-rate clients alone, on this machine as loaded now.
-wrk -t1 -c2 -d"$((secs/2))s" --latency "$base/healthz" >"$tmp/health0" 2>&1 &
+# The low-rate clients wait up to 30 s for an answer: wrk leaves requests that
+# time out (2 s by default) out of its latency figures.
+wrk -t1 -c2 -d"$((secs/2))s" --timeout 30s --latency "$base/healthz" >"$tmp/health0" 2>&1 &
 f1=$!
-wrk -t1 -c2 -d"$((secs/2))s" --latency "$cheap" >"$tmp/cheap0" 2>&1 &
+wrk -t1 -c2 -d"$((secs/2))s" --timeout 30s --latency "$cheap" >"$tmp/cheap0" 2>&1 &
 f2=$!
 wait $f1 $f2
 wrk -t2 -c500 -d"${secs}s" --latency "$heavy" >"$tmp/heavy" 2>&1 &
 w1=$!
 sleep 1 # let the flood build up first
-wrk -t1 -c2 -d"$((secs-2))s" --latency "$base/healthz" >"$tmp/health" 2>&1 &
+wrk -t1 -c2 -d"$((secs-2))s" --timeout 30s --latency "$base/healthz" >"$tmp/health" 2>&1 &
 w2=$!
-wrk -t1 -c2 -d"$((secs-2))s" --latency "$cheap" >"$tmp/cheap" 2>&1 &
+wrk -t1 -c2 -d"$((secs-2))s" --timeout 30s --latency "$cheap" >"$tmp/cheap" 2>&1 &
 w3=$!
 wait $w1 $w2 $w3
 # Right after the flood's clients are gone: is anything still at work?
