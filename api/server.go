@@ -73,6 +73,8 @@ const (
 )
 
 // Config tunes the server. The zero value is the default.
+//
+// A plain value, filled in by cmd/paperrec.
 type Config struct {
 	// CacheMaxAge is the max-age of Cache-Control on GET answers (default
 	// 5 minutes; negative sends no-cache).
