@@ -26,11 +26,25 @@ import (
 var (
 	srvOnce sync.Once
 	srv     *Server
+	srvSvc  *recommend.Service
 	srvErr  error
 )
 
+// quiet is a logger that discards.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// fixed is a Source that always answers with svc.
+func fixed(svc *recommend.Service) Source { return func() *recommend.Service { return svc } }
+
 // server builds the API over the bundled corpus once per test binary.
 func server(t testing.TB) *Server {
+	t.Helper()
+	service(t)
+	return srv
+}
+
+// service returns the service that server answers with.
+func service(t testing.TB) *recommend.Service {
 	t.Helper()
 	srvOnce.Do(func() {
 		res, err := models.ParseListing(bytes.NewReader(data.Listing), data.ListingName, models.ParseOptions{})
@@ -48,12 +62,13 @@ func server(t testing.TB) *Server {
 			srvErr = err
 			return
 		}
-		srv = New(svc, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		srvSvc = svc
+		srv = New(fixed(svc), Config{Logger: quiet})
 	})
 	if srvErr != nil {
 		t.Fatal(srvErr)
 	}
-	return srv
+	return srvSvc
 }
 
 const fisherID = "naturalness-and-fisher-information"
@@ -66,6 +81,10 @@ func do(t *testing.T, method, target, body string, header ...string) *httptest.R
 	}
 	req := httptest.NewRequest(method, target, r)
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	w := httptest.NewRecorder()
@@ -88,7 +107,7 @@ func TestHealthz(t *testing.T) {
 		t.Fatalf("status %d", w.Code)
 	}
 	got := decode[map[string]any](t, w)
-	if diff := cmp.Diff(map[string]any{"status": "ok", "papers": 574.0}, got); diff != "" {
+	if diff := cmp.Diff(map[string]any{"status": "ok", "ready": true, "papers": 574.0}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
@@ -268,7 +287,7 @@ func smallHandler(t *testing.T, papers []models.Paper) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(svc, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
+	return New(fixed(svc), Config{Logger: quiet}).Handler()
 }
 
 // TestEscapedID serves IDs that need escaping in a path, as JSON Lines
@@ -348,12 +367,14 @@ func FuzzQueryParams(f *testing.F) {
 	f.Add("k=3&category=Astrophysics&from=2020&to=2021-05&diversity=0.5")
 	f.Add("k=-1&from=x")
 	f.Add("category=%00&exclude=a,b,,c")
+	f.Add("k=5&k=abc&K=5&diversity=NaN")
+	f.Add("q=%ff&%zz;x")
 	f.Fuzz(func(t *testing.T, query string) {
 		w := httptest.NewRecorder()
 		req := httptest.NewRequest("GET", "/v1/papers/"+fisherID+"/related", nil)
 		req.URL.RawQuery = query
 		server(t).Handler().ServeHTTP(w, req)
-		if w.Code != 200 && w.Code != 400 {
+		if w.Code != 200 && w.Code != 400 && w.Code != http.StatusRequestURITooLong {
 			t.Fatalf("query %q: status %d: %s", query, w.Code, w.Body)
 		}
 	})

@@ -251,7 +251,7 @@ func apiServer(t *testing.T) *httptest.Server {
 // export of related papers under /static/papers/, and a failing endpoint.
 func hostServer(t *testing.T, api *httptest.Server, ids ...string) *httptest.Server {
 	byFile := map[string]string{}
-	for _, p := range server(t).svc.AllPapers() {
+	for _, p := range service(t).AllPapers() {
 		byFile[web.FileName(p.ID)] = p.ID
 	}
 	mux := http.NewServeMux()
@@ -427,12 +427,12 @@ func TestBrowser(t *testing.T) {
 		// A paper with math in its title and abstract, and a paper whose
 		// related papers include it.
 		const mathID = "t-overline-t-like-flows-of-yang-mills-theories"
-		p, err := server(t).svc.Paper(mathID)
+		p, err := service(t).Paper(mathID)
 		if err != nil || !strings.Contains(p.Title, "$") || !strings.Contains(p.Abstract, "$") {
 			t.Fatalf("%s: %v; want math in title and abstract: %q", mathID, err, p.Title)
 		}
 		var host5 string
-		for _, q := range server(t).svc.AllPapers() {
+		for _, q := range service(t).AllPapers() {
 			if q.ID != mathID && slices.Contains(relatedIDs(t, q.ID, 5), mathID) {
 				host5 = q.ID
 				break
@@ -637,7 +637,7 @@ func TestBrowser(t *testing.T) {
 // isolatedPoint returns the paper whose map point is farthest from any
 // other, so a click on it cannot land on a neighbour.
 func isolatedPoint(t *testing.T) string {
-	pts := server(t).svc.Map()
+	pts := service(t).Map()
 	best, bestD := "", -1.0
 	for i, p := range pts {
 		d := math.Inf(1)

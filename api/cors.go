@@ -8,20 +8,27 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// corsMethods are the methods any origin may use: reading. The answers are
-// public and the API takes no credentials, so "*" is safe and lets browsers
-// and CDNs share one cached copy across sites (no Vary: Origin).
-var corsMethods = []string{http.MethodGet}
+// corsMethods are the methods any origin may use: reading, and POST
+// /v1/recommend, which only reads too (a site's "more like these"). The
+// answers are public and the API takes no credentials, so "*" is safe and
+// lets browsers and CDNs share one cached copy across sites (no Vary:
+// Origin).
+var corsMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost}
 
-// corsHeaders are the request headers a cross-origin reader may send.
-const corsHeaders = "Accept, Accept-Language, Content-Language, Cache-Control, If-None-Match"
+// corsAllowMethods is the preflight's Access-Control-Allow-Methods (HEAD
+// needs no preflight).
+const corsAllowMethods = "GET, POST, OPTIONS"
+
+// corsHeaders are the request headers a cross-origin reader may send:
+// Content-Type for the JSON body of POST /v1/recommend.
+const corsHeaders = "Accept, Accept-Language, Content-Language, Content-Type, Cache-Control, If-None-Match"
 
 // corsMaxAge is how long, in seconds, a browser may reuse a preflight answer
 // (Chromium caps it at 2 hours).
 const corsMaxAge = "7200"
 
-// cors lets pages on any origin read the API with GET: the related-work
-// widget runs on other sites. It also answers OPTIONS for every served path,
+// cors lets pages on any origin read the API with GET and POST: the
+// related-work widget runs on other sites. It also answers OPTIONS for every served path,
 // preflight or not, from the Allow header that Gin computes for a method it
 // does not route; OPTIONS on an unknown path stays a 404.
 func (s *Server) cors(c *gin.Context) {
@@ -43,7 +50,7 @@ func (s *Server) cors(c *gin.Context) {
 	want := c.GetHeader("Access-Control-Request-Method")
 	if c.GetHeader("Origin") != "" && want != "" && slices.Contains(corsMethods, want) && allows(allow, want) {
 		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Allow-Methods", strings.Join(corsMethods, ", "))
+		h.Set("Access-Control-Allow-Methods", corsAllowMethods)
 		h.Set("Access-Control-Allow-Headers", corsHeaders)
 		h.Set("Access-Control-Max-Age", corsMaxAge)
 	}

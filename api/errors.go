@@ -2,9 +2,9 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -22,6 +22,8 @@ type Problem struct {
 	Instance string `json:"instance,omitempty"`
 	// Param names the query parameter or body field at fault, for 400s.
 	Param string `json:"param,omitempty"`
+
+	retryAfter string // seconds, sent as the Retry-After header
 }
 
 // paramError is a request parameter that could not be read.
@@ -31,11 +33,28 @@ type paramError struct {
 
 func (e *paramError) Error() string { return fmt.Sprintf("%s: %s", e.param, e.msg) }
 
-// errTooLarge is a request body over maxBodyBytes.
-var errTooLarge = errors.New("request body too large")
+var (
+	// errTooLarge is a request body over maxBodyBytes.
+	errTooLarge = errors.New("request body too large")
+	// errNotRoute is a path that no route serves.
+	errNotRoute = errors.New("no such route")
+	// errMethod is a method that the path is not served with.
+	errMethod = errors.New("method not served here")
+	// errQueryTooLong is a query string over maxQueryStringBytes.
+	errQueryTooLong = errors.New("query string too long")
+	// errMediaType is a request body that is not JSON.
+	errMediaType = errors.New("unsupported media type")
+	// errNotReady is a request that came before the engine was loaded.
+	errNotReady = errors.New("the engine is not loaded yet")
+	// errShed is a request refused because MaxInFlight requests are at work.
+	errShed = errors.New("too many requests at work")
+	// errPanic is a handler that panicked.
+	errPanic = errors.New("panic in handler")
+)
 
-// errNotRoute is a path that no route serves.
-var errNotRoute = errors.New("no such route")
+// statusClientClosed is the status logged for a client that left before
+// its answer was written (nginx's convention); the client never sees it.
+const statusClientClosed = 499
 
 // problemFor is the one table from errors to HTTP status: every handler's
 // error goes through it. Unknown errors are 500s whose detail is logged,
@@ -54,21 +73,32 @@ func problemFor(err error) Problem {
 		return Problem{Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, errNotRoute):
 		return Problem{Status: http.StatusNotFound, Detail: err.Error()}
+	case errors.Is(err, errMethod):
+		return Problem{Status: http.StatusMethodNotAllowed, Detail: err.Error()}
 	case errors.Is(err, errTooLarge):
 		return Problem{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the body may hold at most %d bytes", maxBodyBytes)}
+	case errors.Is(err, errQueryTooLong):
+		return Problem{Status: http.StatusRequestURITooLong, Detail: fmt.Sprintf("the query string may hold at most %d bytes", maxQueryStringBytes)}
+	case errors.Is(err, errMediaType):
+		return Problem{Status: http.StatusUnsupportedMediaType, Detail: "the body must be JSON: send Content-Type: application/json, without Content-Encoding"}
+	case errors.Is(err, errNotReady):
+		return Problem{Status: http.StatusServiceUnavailable, Detail: err.Error(), retryAfter: "5"}
+	case errors.Is(err, errShed):
+		return Problem{Status: http.StatusServiceUnavailable, Detail: err.Error() + ": retry later", retryAfter: "1"}
 	case errors.Is(err, context.DeadlineExceeded):
 		return Problem{Status: http.StatusServiceUnavailable, Detail: "the request took too long"}
 	case errors.Is(err, context.Canceled):
-		return Problem{Status: 499, Detail: "the client went away"}
+		return Problem{Status: statusClientClosed, Detail: "the client went away"}
 	}
 	return Problem{Status: http.StatusInternalServerError, Detail: "internal error"}
 }
 
-// fail renders err as problem details and stops the handler chain.
+// fail renders err as problem details and stops the handler chain. The
+// error of a 500 is kept on the request for the log (see observe).
 func fail(c *gin.Context, err error) {
 	p := problemFor(err)
-	if p.Status >= 500 {
-		slog.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	if p.Status == http.StatusInternalServerError {
+		c.Error(err)
 	}
 	p.Title = http.StatusText(p.Status)
 	if p.Title == "" {
@@ -76,6 +106,12 @@ func fail(c *gin.Context, err error) {
 	}
 	p.Type = "about:blank"
 	p.Instance = c.Request.URL.RequestURI()
-	c.Header("Content-Type", "application/problem+json")
-	c.AbortWithStatusJSON(p.Status, p)
+	if p.retryAfter != "" {
+		c.Header("Retry-After", p.retryAfter)
+	}
+	body, _ := json.Marshal(p) // strings and ints only
+	c.Abort()
+	c.Writer.Header().Del("Content-Encoding")
+	c.Writer.Header().Del("ETag")
+	writeBody(c, p.Status, "application/problem+json", body)
 }

@@ -23,12 +23,12 @@ type output struct {
 }
 
 // outputParams reads format (json, the default, or html) and, for html, href.
-func outputParams(c *gin.Context) (output, error) {
+func (s *Server) outputParams(c *gin.Context) (output, error) {
 	switch strings.ToLower(strings.TrimSpace(c.Query("format"))) {
 	case "", "json":
 		return output{}, nil
 	case "html":
-		href, err := hrefParam(c)
+		href, err := s.hrefParam(c)
 		return output{html: true, href: href}, err
 	default:
 		return output{}, &paramError{"format", fmt.Sprintf("unknown format %q: want json or html", c.Query("format"))}
@@ -40,11 +40,13 @@ const maxHrefBytes = 1024
 
 // hrefParam reads href, the link pattern of an HTML fragment's titles:
 // "{id}" stands for the URL-escaped paper ID. Only http(s) URLs and paths are
-// allowed. Without it, titles link to the explorer on this host.
-func hrefParam(c *gin.Context) (string, error) {
+// allowed. Without it, titles link to the explorer at Config.PublicURL, or
+// relatively ("/#paper={id}") when none is set: never from the request's
+// Host header, which a client chooses and a cache would keep.
+func (s *Server) hrefParam(c *gin.Context) (string, error) {
 	h := strings.TrimSpace(c.Query("href"))
 	if h == "" {
-		return "//" + c.Request.Host + "/#paper={id}", nil
+		return s.cfg.PublicURL + "/#paper={id}", nil
 	}
 	if len(h) > maxHrefBytes {
 		return "", &paramError{"href", fmt.Sprintf("longer than %d bytes", maxHrefBytes)}
@@ -81,6 +83,10 @@ var fragment = template.Must(template.New("related").Parse(
 </section>
 `))
 
+// fragmentCSP forbids the fragment, opened on its own, any script, style,
+// frame or form: it is text and links only.
+const fragmentCSP = "default-src 'none'; base-uri 'none'; form-action 'none'"
+
 // renderRelatedHTML writes the related papers of p as an HTML fragment.
 // html/template escapes every value for its context.
 func (s *Server) renderRelatedHTML(c *gin.Context, p models.Paper, items []recommend.Item, href string) {
@@ -106,6 +112,8 @@ func (s *Server) renderRelatedHTML(c *gin.Context, p models.Paper, items []recom
 		fail(c, err)
 		return
 	}
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("Content-Security-Policy", fragmentCSP)
 	s.send(c, "text/html; charset=utf-8", buf.Bytes())
 }
 

@@ -16,8 +16,6 @@ import (
 	"github.com/paperrec/paperrec/recommend"
 )
 
-var errPanic = errors.New("panic in handler")
-
 // Paper is a paper in lists; PaperDetail adds the abstract.
 type Paper struct {
 	ID       string   `json:"id"`
@@ -84,8 +82,26 @@ func Items(items []recommend.Item) []Item {
 	return out
 }
 
+// health is the liveness probe: 200 while the process serves HTTP, whether
+// or not an engine is loaded yet.
 func (s *Server) health(c *gin.Context) {
-	s.render(c, gin.H{"status": "ok", "papers": s.svc.Len()})
+	h := gin.H{"status": "ok", "ready": false}
+	if v := s.current(); v != nil {
+		h["ready"], h["papers"] = true, v.svc.Len()
+	}
+	c.Header("Cache-Control", "no-store")
+	s.render(c, h)
+}
+
+// ready is the readiness probe: 503 until an engine is loaded.
+func (s *Server) ready(c *gin.Context) {
+	v := s.current()
+	if v == nil {
+		fail(c, errNotReady)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	s.render(c, gin.H{"status": "ready", "papers": v.svc.Len()})
 }
 
 // defaultLimit is the page size of GET /v1/papers.
@@ -129,7 +145,7 @@ func (s *Server) getPaper(c *gin.Context) {
 }
 
 func (s *Server) related(c *gin.Context) {
-	out, err := outputParams(c)
+	out, err := s.outputParams(c)
 	if err != nil {
 		fail(c, err)
 		return
@@ -192,6 +208,10 @@ type RecommendRequest struct {
 }
 
 func (s *Server) recommend(c *gin.Context) {
+	if err := checkJSONBody(c.Request); err != nil {
+		fail(c, err)
+		return
+	}
 	req, err := decodeRecommend(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
 	if err != nil {
 		fail(c, err)
@@ -241,7 +261,8 @@ func decodeRecommend(r io.Reader) (RecommendRequest, error) {
 }
 
 func (s *Server) listClusters(c *gin.Context) {
-	s.render(c, s.svc.Themes())
+	e, err := s.themesAnswer()
+	s.sendEncoded(c, e, err)
 }
 
 func (s *Server) getCluster(c *gin.Context) {
@@ -259,5 +280,6 @@ func (s *Server) getCluster(c *gin.Context) {
 }
 
 func (s *Server) landscape(c *gin.Context) {
-	s.render(c, gin.H{"points": s.svc.Map()})
+	e, err := s.mapAnswer()
+	s.sendEncoded(c, e, err)
 }

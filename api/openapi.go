@@ -2,6 +2,7 @@ package api
 
 import (
 	_ "embed"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 )
@@ -14,5 +15,5 @@ var openAPIDoc []byte
 
 func (s *Server) openAPI(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age=300")
-	c.Data(200, "application/json; charset=utf-8", openAPIDoc)
+	writeBody(c, http.StatusOK, "application/json; charset=utf-8", openAPIDoc)
 }

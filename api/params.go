@@ -2,14 +2,113 @@ package api
 
 import (
 	"fmt"
+	"math"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
+
+// maxQueryStringBytes bounds a query string: room for the longest search
+// text (maxQueryBytes) percent-encoded, and the other parameters.
+const maxQueryStringBytes = 4*maxQueryBytes + 2048
+
+// repeatable are the parameters that may be given more than once.
+var repeatable = []string{"category", "exclude"}
+
+// querySpec is what a /v1 route reads of its query string.
+type querySpec struct {
+	// names are the parameters the route reads; any other is a 400.
+	names []string
+	// expensive routes always count as expensive for admission.
+	expensive bool
+}
+
+// check reads the query string strictly: a malformed one, an unknown
+// parameter, invalid UTF-8 or a parameter repeated with different values
+// (but category and exclude) is a 400 that names it. It returns the values.
+func (q querySpec) check(c *gin.Context) (url.Values, error) {
+	raw := c.Request.URL.RawQuery
+	if len(raw) > maxQueryStringBytes {
+		return nil, errQueryTooLong
+	}
+	vals, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, &paramError{"query", "malformed query string: " + err.Error()}
+	}
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // report the same parameter first every time
+	for _, k := range keys {
+		if !utf8.ValidString(k) {
+			return nil, &paramError{strings.ToValidUTF8(k, "\uFFFD"), "the parameter name is not valid UTF-8"}
+		}
+		if !slices.Contains(q.names, k) {
+			return nil, &paramError{k, unknownParam(k, q.names)}
+		}
+		vs := vals[k]
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return nil, &paramError{k, "the value is not valid UTF-8"}
+			}
+		}
+		if len(vs) > 1 && !slices.Contains(repeatable, k) && slices.ContainsFunc(vs[1:], func(v string) bool { return v != vs[0] }) {
+			return nil, &paramError{k, fmt.Sprintf("given %d times with different values: give it once", len(vs))}
+		}
+	}
+	return vals, nil
+}
+
+// unknownParam says that k is not a parameter of the route, and which are.
+func unknownParam(k string, names []string) string {
+	for _, n := range names {
+		if strings.EqualFold(n, k) {
+			return fmt.Sprintf("unknown parameter %q: did you mean %q? (names are case-sensitive)", k, n)
+		}
+	}
+	if len(names) == 0 {
+		return fmt.Sprintf("unknown parameter %q: this route takes none", k)
+	}
+	return fmt.Sprintf("unknown parameter %q: this route takes %s", k, strings.Join(names, ", "))
+}
+
+// checkJSONBody refuses a body that is not JSON: a Content-Type other than
+// application/json (absent is taken as JSON), or any Content-Encoding.
+func checkJSONBody(r *http.Request) error {
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return errMediaType
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return errMediaType
+	}
+	return nil
+}
+
+// expensive reports whether a query asks for more than a plain lookup: k
+// above the default or any diversity. Unreadable values count as cheap:
+// the handler answers 400 before any work.
+func expensive(q url.Values) bool {
+	if k, err := strconv.Atoi(strings.TrimSpace(q.Get("k"))); err == nil && k > recommend.DefaultK {
+		return true
+	}
+	d, err := strconv.ParseFloat(strings.TrimSpace(q.Get("diversity")), 64)
+	return err == nil && d != 0
+}
 
 // intParam reads an integer query parameter, def when absent.
 func intParam(c *gin.Context, name string, def int) (int, error) {
@@ -24,15 +123,15 @@ func intParam(c *gin.Context, name string, def int) (int, error) {
 	return n, nil
 }
 
-// floatParam reads a number query parameter, def when absent.
+// floatParam reads a finite number query parameter, def when absent.
 func floatParam(c *gin.Context, name string, def float64) (float64, error) {
 	v, ok := c.GetQuery(name)
 	if !ok || v == "" {
 		return def, nil
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil {
-		return 0, &paramError{name, fmt.Sprintf("%q is not a number", v)}
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, &paramError{name, fmt.Sprintf("%q is not a finite number", v)}
 	}
 	return f, nil
 }

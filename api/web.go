@@ -32,7 +32,7 @@ func (s *Server) webRoutes(e *gin.Engine) {
 		if !ok {
 			panic("api: no embedded asset " + name) // a build error, caught by the tests
 		}
-		e.GET(path, func(c *gin.Context) { s.asset(c, a) })
+		getHead(e, path, func(c *gin.Context) { s.asset(c, a) })
 	}
 }
 
@@ -59,7 +59,7 @@ func (s *Server) asset(c *gin.Context, a web.Asset) {
 	if s.notModified(c, etag) {
 		return
 	}
-	c.Data(http.StatusOK, a.ContentType, body)
+	writeBody(c, http.StatusOK, a.ContentType, body)
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip (RFC

@@ -123,9 +123,9 @@ func TestAcceptsGzip(t *testing.T) {
 	}
 }
 
-// TestCORS checks that any origin may read with GET, and how OPTIONS is
-// answered: preflights for GET pass, others are refused, OPTIONS on an
-// unknown path is a 404.
+// TestCORS checks that any origin may read with GET and POST, and how
+// OPTIONS is answered: preflights for GET and POST pass where the path
+// serves the method, others are refused, OPTIONS on an unknown path is a 404.
 func TestCORS(t *testing.T) {
 	tests := []struct {
 		name, method, target string
@@ -143,18 +143,24 @@ func TestCORS(t *testing.T) {
 			header: []string{"Origin", "https://example.org"}, status: 200, allowOrigin: "*"},
 		{name: "preflight for GET", method: "OPTIONS", target: "/v1/papers/" + fisherID + "/related",
 			header: []string{"Origin", "https://example.org", "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "if-none-match"},
-			status: 204, allowOrigin: "*", allowMethods: "GET", allow: "GET, OPTIONS"},
-		{name: "preflight for POST is refused", method: "OPTIONS", target: "/v1/recommend",
+			status: 204, allowOrigin: "*", allowMethods: "GET, POST, OPTIONS", allow: "GET, HEAD, OPTIONS"},
+		{name: "preflight for POST with JSON", method: "OPTIONS", target: "/v1/recommend",
 			header: []string{"Origin", "https://example.org", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"},
-			status: 204, allow: "POST, OPTIONS"},
+			status: 204, allowOrigin: "*", allowMethods: "GET, POST, OPTIONS", allow: "POST, OPTIONS"},
+		{name: "preflight for POST where only GET is served", method: "OPTIONS", target: "/v1/search",
+			header: []string{"Origin", "https://example.org", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"},
+			status: 204, allow: "GET, HEAD, OPTIONS"},
+		{name: "preflight for DELETE is refused", method: "OPTIONS", target: "/v1/papers/" + fisherID,
+			header: []string{"Origin", "https://example.org", "Access-Control-Request-Method", "DELETE"},
+			status: 204, allow: "GET, HEAD, OPTIONS"},
 		{name: "preflight for a method the path lacks", method: "OPTIONS", target: "/v1/recommend",
 			header: []string{"Origin", "https://example.org", "Access-Control-Request-Method", "GET"},
 			status: 204, allow: "POST, OPTIONS"},
-		{name: "plain OPTIONS", method: "OPTIONS", target: "/v1/search", status: 204, allow: "GET, OPTIONS"},
+		{name: "plain OPTIONS", method: "OPTIONS", target: "/v1/search", status: 204, allow: "GET, HEAD, OPTIONS"},
 		{name: "OPTIONS on an unknown path", method: "OPTIONS", target: "/v2/nothing",
 			header: []string{"Origin", "https://example.org", "Access-Control-Request-Method", "GET"}, status: 404},
-		{name: "POST is not readable cross-origin", method: "POST", target: "/v1/recommend",
-			header: []string{"Origin", "https://example.org", "Content-Type", "application/json"}, status: 200},
+		{name: "POST is readable cross-origin", method: "POST", target: "/v1/recommend",
+			header: []string{"Origin", "https://example.org", "Content-Type", "application/json"}, status: 200, allowOrigin: "*"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,7 +175,8 @@ func TestCORS(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("status, Allow-Origin, Allow-Methods, Allow (-want +got):\n%s", diff)
 			}
-			if tt.allowMethods != "" && (!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "if-none-match") || h.Get("Access-Control-Max-Age") == "") {
+			if allowed := strings.ToLower(h.Get("Access-Control-Allow-Headers")); tt.allowMethods != "" &&
+				(!strings.Contains(allowed, "if-none-match") || !strings.Contains(allowed, "content-type") || h.Get("Access-Control-Max-Age") == "") {
 				t.Errorf("preflight headers %v", h)
 			}
 			if tt.allowOrigin != "" && tt.method == "GET" && h.Get("Access-Control-Expose-Headers") != "ETag" {
@@ -226,9 +233,20 @@ func TestRelatedHTML(t *testing.T) {
 	if !strings.Contains(w.Body.String(), `href="https://example.org/papers/`) || !strings.Contains(w.Body.String(), `?from=widget"`) {
 		t.Errorf("href pattern not applied:\n%s", w.Body)
 	}
-	def := do(t, "GET", "/v1/papers/"+fisherID+"/related?k=1&format=html", "")
-	if !strings.Contains(def.Body.String(), `href="//example.com/#paper=`) {
-		t.Errorf("default link is not the explorer on this host:\n%s", def.Body)
+	def := do(t, "GET", "/v1/papers/"+fisherID+"/related?k=1&format=html", "", "Host", "evil.example")
+	if !strings.Contains(def.Body.String(), `href="/#paper=`) || strings.Contains(def.Body.String(), "evil") {
+		t.Errorf("default link is not the explorer, relative:\n%s", def.Body)
+	}
+	if h := def.Header(); h.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("fragment headers %v", h)
+	}
+	pub := New(fixed(service(t)), Config{Logger: quiet, PublicURL: "https://papers.example.org/"})
+	w = httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/v1/papers/"+fisherID+"/related?k=1&format=html", nil)
+	req.Host = "evil.example"
+	pub.Handler().ServeHTTP(w, req)
+	if !strings.Contains(w.Body.String(), `href="https://papers.example.org/#paper=`) {
+		t.Errorf("default link is not the explorer at the public URL:\n%s", w.Body)
 	}
 }
 

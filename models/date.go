@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -50,6 +51,23 @@ func (d Date) Compare(e Date) int {
 		}
 	}
 	return 0
+}
+
+// CompareAtPrecision compares d and e at the coarser of their two
+// precisions, as bounds of a range: "2024-05" and "2024" are equal (the
+// month lies within the year), "2024-05-10" is after "2024-04". A range
+// from d to e is empty only when d.CompareAtPrecision(e) > 0.
+func (d Date) CompareAtPrecision(e Date) int {
+	if d.Month == 0 || e.Month == 0 {
+		return cmp.Compare(d.Year, e.Year)
+	}
+	if d.Day == 0 || e.Day == 0 {
+		if c := cmp.Compare(d.Year, e.Year); c != 0 {
+			return c
+		}
+		return cmp.Compare(int(d.Month), int(e.Month))
+	}
+	return d.Compare(e)
 }
 
 // MarshalJSON renders the date as a JSON string, null when unknown.

@@ -26,6 +26,10 @@ type ParseResult struct {
 	Papers []Paper
 	// Skipped holds one error per record left out under SkipInvalid, in file order.
 	Skipped []*ParseError
+	// Warnings hold what a load under SkipInvalid let pass but should not
+	// go unsaid: a listing header that declares another count of papers
+	// than were loaded (a file cut short).
+	Warnings []*ParseError
 }
 
 // maxLineBytes bounds one line of input; a longer line is an error, not an
@@ -179,9 +183,13 @@ func ParseListing(r io.Reader, file string, opt ParseOptions) (ParseResult, erro
 	if err := flush(); err != nil {
 		return res, err
 	}
-	if declared >= 0 && !opt.SkipInvalid && declared != len(res.Papers) {
-		return res, &ParseError{File: file, Line: declLine,
-			Msg: fmt.Sprintf("header declares %d papers, found %d records", declared, len(res.Papers))}
+	if declared >= 0 && declared != len(res.Papers) {
+		if !opt.SkipInvalid {
+			return res, &ParseError{File: file, Line: declLine,
+				Msg: fmt.Sprintf("header declares %d papers, found %d records", declared, len(res.Papers))}
+		}
+		res.Warnings = append(res.Warnings, &ParseError{File: file, Line: declLine,
+			Msg: fmt.Sprintf("header declares %d papers, loaded %d (%d records skipped)", declared, len(res.Papers), len(res.Skipped))})
 	}
 	AssignIDs(res.Papers)
 	return res, nil

@@ -367,3 +367,48 @@ func TestDate(t *testing.T) {
 		t.Error("Compare order wrong")
 	}
 }
+
+func TestCompareAtPrecision(t *testing.T) {
+	tests := []struct {
+		name   string
+		d, e   Date
+		want   int
+		reason string
+	}{
+		{name: "month within its year", d: Date{Year: 2024, Month: 5}, e: Date{Year: 2024}, want: 0,
+			reason: "from=2024-05&to=2024 is a valid range: the year bound includes May"},
+		{name: "year around a day", d: Date{Year: 2024}, e: Date{2024, 12, 31}, want: 0},
+		{name: "day within its month", d: Date{2024, 5, 10}, e: Date{Year: 2024, Month: 5}, want: 0},
+		{name: "later month", d: Date{2024, 5, 10}, e: Date{Year: 2024, Month: 4}, want: 1},
+		{name: "earlier year", d: Date{Year: 2023, Month: 12}, e: Date{Year: 2024}, want: -1},
+		{name: "later year", d: Date{Year: 2025}, e: Date{Year: 2024, Month: 12}, want: 1},
+		{name: "days", d: Date{2024, 5, 10}, e: Date{2024, 5, 9}, want: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.d.CompareAtPrecision(tt.e); got != tt.want {
+				t.Errorf("%v.CompareAtPrecision(%v) = %d, want %d %s", tt.d, tt.e, got, tt.want, tt.reason)
+			}
+		})
+	}
+}
+
+// TestParseListingCountWarning checks that a listing cut short loads under
+// SkipInvalid with a warning that gives both counts, and fails without it.
+func TestParseListingCountWarning(t *testing.T) {
+	in := "3 papers\n\n" + goodRecord + "\n\n" + strings.Replace(goodRecord, "A Title", "Another Title", 1) + "\n"
+	if _, err := ParseListing(strings.NewReader(in), "x.txt", ParseOptions{}); err == nil || !strings.Contains(err.Error(), "header declares 3 papers, found 2 records") {
+		t.Errorf("full load: err = %v", err)
+	}
+	res, err := ParseListing(strings.NewReader(in), "x.txt", ParseOptions{SkipInvalid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Papers) != 2 || len(res.Warnings) != 1 || res.Warnings[0].Error() != "x.txt:1: header declares 3 papers, loaded 2 (0 records skipped)" {
+		t.Errorf("%d papers, warnings %v", len(res.Papers), res.Warnings)
+	}
+	whole := strings.Replace(in, "3 papers", "2 papers", 1)
+	if res, err := ParseListing(strings.NewReader(whole), "x.txt", ParseOptions{SkipInvalid: true}); err != nil || len(res.Warnings) != 0 {
+		t.Errorf("a whole listing: err %v, warnings %v", err, res.Warnings)
+	}
+}

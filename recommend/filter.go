@@ -22,7 +22,7 @@ type Filter struct {
 // acceptFunc compiles a filter into a predicate over corpus positions.
 // Unknown excluded IDs are ignored: excluding nothing is not an error.
 func (s *Service) acceptFunc(f Filter) (func(uint32) bool, error) {
-	if !f.From.IsZero() && !f.To.IsZero() && f.From.Compare(f.To) > 0 {
+	if !f.From.IsZero() && !f.To.IsZero() && f.From.CompareAtPrecision(f.To) > 0 {
 		return nil, &InvalidArgumentError{Param: "from", Msg: fmt.Sprintf("%s is after to=%s", f.From, f.To)}
 	}
 	cats := map[models.Category]bool{}

@@ -60,6 +60,9 @@ func (e *env) loadCorpus(f corpusFlags) (*models.Corpus, error) {
 	if len(res.Skipped) > 0 {
 		fmt.Fprintf(e.stderr, "skipped %d malformed records; loaded %d papers\n", len(res.Skipped), len(res.Papers))
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(e.stderr, "warning:", w)
+	}
 	if len(res.Papers) == 0 {
 		return nil, fmt.Errorf("%s: no papers", name)
 	}
@@ -75,8 +78,31 @@ func (e *env) buildService(ctx context.Context, f corpusFlags) (*recommend.Servi
 // skipThemes is a buildServiceWith option for commands that use no themes.
 func skipThemes(c *recommend.Config) { c.SkipThemes = true }
 
+// config checks the engine flags, before anything is loaded, and returns
+// the engine configuration they give.
+func (f corpusFlags) config() (recommend.Config, error) {
+	switch recommend.Tokenizer(f.tokenizer) {
+	case "", recommend.TokenizerWords, recommend.TokenizerWordPiece:
+	default:
+		return recommend.Config{}, usageError{fmt.Errorf("--tokenizer %q: want words or wordpiece", f.tokenizer)}
+	}
+	switch recommend.IndexKind(f.index) {
+	case "", recommend.IndexExact, recommend.IndexHNSW:
+	default:
+		return recommend.Config{}, usageError{fmt.Errorf("--index %q: want exact or hnsw", f.index)}
+	}
+	stemmer, err := embed.ParseStemmer(f.stemmer)
+	if err != nil {
+		return recommend.Config{}, usageError{fmt.Errorf("--stemmer: %w", err)}
+	}
+	return recommend.Config{Index: recommend.IndexKind(f.index), Tokenizer: recommend.Tokenizer(f.tokenizer), Stemmer: stemmer}, nil
+}
+
 // buildServiceWith builds the engine with a configuration adjusted by tune.
 func (e *env) buildServiceWith(ctx context.Context, f corpusFlags, tune func(*recommend.Config)) (*recommend.Service, error) {
+	if _, err := f.config(); err != nil {
+		return nil, err
+	}
 	c, err := e.loadCorpus(f)
 	if err != nil {
 		return nil, err
@@ -86,21 +112,10 @@ func (e *env) buildServiceWith(ctx context.Context, f corpusFlags, tune func(*re
 
 // buildFrom builds the engine over a loaded corpus.
 func (e *env) buildFrom(ctx context.Context, c *models.Corpus, f corpusFlags, tune func(*recommend.Config)) (*recommend.Service, error) {
-	switch recommend.Tokenizer(f.tokenizer) {
-	case "", recommend.TokenizerWords, recommend.TokenizerWordPiece:
-	default:
-		return nil, usageError{fmt.Errorf("--tokenizer %q: want words or wordpiece", f.tokenizer)}
-	}
-	switch recommend.IndexKind(f.index) {
-	case "", recommend.IndexExact, recommend.IndexHNSW:
-	default:
-		return nil, usageError{fmt.Errorf("--index %q: want exact or hnsw", f.index)}
-	}
-	stemmer, err := embed.ParseStemmer(f.stemmer)
+	cfg, err := f.config()
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--stemmer: %w", err)}
+		return nil, err
 	}
-	cfg := recommend.Config{Index: recommend.IndexKind(f.index), Tokenizer: recommend.Tokenizer(f.tokenizer), Stemmer: stemmer}
 	if tune != nil {
 		tune(&cfg)
 	}

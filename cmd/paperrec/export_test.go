@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/paperrec/paperrec/api"
+	"github.com/paperrec/paperrec/recommend"
 	"github.com/paperrec/paperrec/web"
 )
 
@@ -114,7 +115,7 @@ func TestExportStatic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := api.New(svc, api.Config{Logger: e.log}).Handler()
+	h := api.New(func() *recommend.Service { return svc }, api.Config{Logger: e.log}).Handler()
 	for _, entry := range []staticEntry{idx.Papers[0], idx.Papers[3], idx.Papers[len(idx.Papers)-1]} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", "/v1/papers/"+url.PathEscape(entry.ID)+"/related?k=3", nil))

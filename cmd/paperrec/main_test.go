@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -93,6 +94,12 @@ func TestUsageAndInputErrors(t *testing.T) {
 		{"missing corpus file", []string{"related", "p001", "--corpus", filepath.Join(dir, "none.txt")}, 1, "no such file"},
 		{"malformed record", []string{"related", "a-good-paper", "--corpus", "testdata/bad.txt"}, 1, `bad.txt:13: category: unknown category "Quantum Biology"`},
 		{"export k out of range", []string{"export", "--corpus", small, "-k", "500"}, 2, "--k 500"},
+		{"malformed snapshot sha256", []string{"serve", "--snapshot", filepath.Join(dir, "none.snap"), "--snapshot-sha256", "abc"}, 2, `--snapshot-sha256 "abc": want 64 hex digits`},
+		{"zero timeout", []string{"serve", "--timeout", "0s"}, 2, "--timeout 0s"},
+		{"unknown access log mode", []string{"serve", "--access-log", "some"}, 2, `--access-log "some"`},
+		{"public URL not http", []string{"serve", "--public-url", "ftp://example.org"}, 2, "--public-url"},
+		{"serve with an unknown index", []string{"serve", "--index", "btree"}, 2, `--index "btree"`},
+		{"serve whose build fails", []string{"serve", "--addr", "127.0.0.1:0", "--corpus", filepath.Join(dir, "none.txt")}, 1, "no such file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,20 +209,39 @@ func TestRankCommand(t *testing.T) {
 	}
 }
 
-// TestServeEndToEnd boots the real server on a free port over the bundled
-// corpus and answers over HTTP.
+// get fetches url and returns the status and body.
+func get(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
+}
+
+// TestServeEndToEnd boots the real server on a free port, sees it live but
+// not ready, publishes the engine over the bundled corpus and answers over
+// HTTP.
 func TestServeEndToEnd(t *testing.T) {
 	e := &env{getenv: func(string) string { return "" }, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	m := &Main{Addr: "127.0.0.1:0", Logger: e.log}
+	if err := m.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 503, "/v1/papers?limit=2": 503} {
+		if code, body := get(t, m.URL()+path); code != want {
+			t.Errorf("before the engine: %s: status %d, want %d: %s", path, code, want, body)
+		}
+	}
 	svc, err := e.buildService(context.Background(), corpusFlags{index: "exact"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Main{Addr: "127.0.0.1:0", Logger: e.log}
-	if err := m.Open(svc); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	for _, path := range []string{"/healthz", "/v1/papers?limit=2", "/v1/papers/naturalness-and-fisher-information/related?k=2", "/openapi.json"} {
+	m.Publish(svc, "")
+	for _, path := range []string{"/healthz", "/readyz", "/v1/papers?limit=2", "/v1/papers/naturalness-and-fisher-information/related?k=2", "/openapi.json"} {
 		resp, err := http.Get(m.URL() + path)
 		if err != nil {
 			t.Fatal(err)
@@ -329,15 +355,19 @@ func TestBuildAndServeSnapshot(t *testing.T) {
 		t.Errorf("sidecar %q, stdout %q; want the file's sha256 %s", side, out, want)
 	}
 	e := &env{getenv: func(string) string { return "" }, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	svc, err := e.readSnapshot(context.Background(), path, want)
-	if err != nil {
-		t.Fatal(err)
+	svc, got, err := e.readSnapshot(context.Background(), path, want)
+	if err != nil || got != want {
+		t.Fatalf("sha256 %s, err %v; want %s", got, err, want)
 	}
 	m := &Main{Addr: "127.0.0.1:0", Logger: e.log}
-	if err := m.Open(svc); err != nil {
+	if err := m.Open(); err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	m.Publish(svc, got)
+	if code, body := get(t, m.URL()+"/metrics"); code != 200 || !strings.Contains(string(body), `paperrec_engine_info{snapshot_sha256="`+want+`",source="snapshot"} 1`) {
+		t.Errorf("metrics: status %d, no engine info with the snapshot's hash:\n%.2000s", code, body)
+	}
 	resp, err := http.Get(m.URL() + "/v1/papers/p001/related?k=3")
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +376,7 @@ func TestBuildAndServeSnapshot(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("related from a snapshot: status %d", resp.StatusCode)
 	}
-	if _, err := e.readSnapshot(context.Background(), path, strings.Repeat("0", 64)); err == nil || !strings.Contains(err.Error(), "want 0000") {
+	if _, _, err := e.readSnapshot(context.Background(), path, strings.Repeat("0", 64)); err == nil || !strings.Contains(err.Error(), "want 0000") {
 		t.Errorf("a wrong expected checksum: err = %v", err)
 	}
 	os.WriteFile(path, raw[:len(raw)-1], 0o644)
@@ -399,4 +429,27 @@ func bundledPapers(t *testing.T) []models.Paper {
 		t.Fatal(err)
 	}
 	return res.Papers
+}
+
+func TestServeEnvironmentErrors(t *testing.T) {
+	env := map[string]string{"PAPERREC_TIMEOUT": "soon", "PAPERREC_MAX_IN_FLIGHT": "many"}
+	var errb bytes.Buffer
+	code := run(context.Background(), []string{"serve"}, strings.NewReader(""), io.Discard, &errb, func(k string) string { return env[k] })
+	if code != 2 || !strings.Contains(errb.String(), `PAPERREC_TIMEOUT="soon"`) || !strings.Contains(errb.String(), `PAPERREC_MAX_IN_FLIGHT="many"`) {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
+
+// TestSkipInvalidWarnsOfACutListing loads the bundled listing cut in half:
+// it loads under --skip-invalid, and says how many papers the header
+// declared and how many were loaded.
+func TestSkipInvalidWarnsOfACutListing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cut.txt")
+	if err := os.WriteFile(path, data.Listing[:len(data.Listing)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCmd(t, "", "search", "fisher", "--corpus", path, "--skip-invalid")
+	if code != 0 || !regexp.MustCompile(`warning: cut.txt:\d+: header declares 574 papers, loaded 2\d\d \(\d+ records skipped\)`).MatchString(errs) {
+		t.Errorf("exit %d, stderr:\n%s", code, errs)
+	}
 }

@@ -25,6 +25,9 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
+	// flagErr holds malformed flag defaults read from the environment,
+	// reported as usage errors when a command that reads them runs.
+	flagErr error
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {

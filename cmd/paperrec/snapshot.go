@@ -46,25 +46,25 @@ func writeSnapshot(svc *recommend.Service, path string) ([32]byte, int64, error)
 }
 
 // readSnapshot loads a snapshot, verifies its checksum and, when want is
-// set, that it is the expected one.
-func (e *env) readSnapshot(ctx context.Context, path, want string) (*recommend.Service, error) {
+// set, that it is the expected one. It returns the snapshot's SHA-256 in hex.
+func (e *env) readSnapshot(ctx context.Context, path, want string) (*recommend.Service, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer f.Close()
 	svc, sum, err := recommend.ReadSnapshot(ctx, bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, "", fmt.Errorf("load %s: %w", path, err)
 	}
 	got := hex.EncodeToString(sum[:])
 	if want != "" && !strings.EqualFold(want, got) {
-		return nil, fmt.Errorf("load %s: sha256 %s, want %s", path, got, want)
+		return nil, "", fmt.Errorf("load %s: sha256 %s, want %s", path, got, want)
 	}
 	st := svc.Stats()
 	e.log.Info("snapshot loaded", "file", path, "sha256", got, "papers", st.Papers, "themes", st.Themes,
 		"index", st.Index, "took", st.Duration.Round(1e6))
-	return svc, nil
+	return svc, got, nil
 }
 
 func (e *env) buildCmd() *cobra.Command {

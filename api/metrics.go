@@ -1,0 +1,74 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// latencyBuckets are the request duration histogram's bounds, in seconds:
+// from a cached answer (0.1 ms) to the default deadline and past it.
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// metrics are the server's Prometheus collectors.
+//
+// Safe for concurrent use.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec   // route, method, status
+	latency  *prometheus.HistogramVec // route, method, status
+	inFlight prometheus.Gauge         // every request being served
+	atWork   prometheus.Gauge         // /v1 requests holding a place
+	shed     prometheus.Counter
+	handler  http.Handler // the text exposition of reg
+}
+
+// newMetrics registers the server's collectors, the Go runtime's and the
+// process's on reg. current gives the service the engine gauges describe.
+func newMetrics(reg *prometheus.Registry, current func() *view) *metrics {
+	labels := []string{"route", "method", "status"}
+	m := &metrics{
+		reg: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "paperrec_http_requests_total",
+			Help: "HTTP requests answered, by route pattern, method and status (499: the client left first, or the answer could not be written)."}, labels),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "paperrec_http_request_duration_seconds",
+			Help: "Time to answer an HTTP request, by route pattern, method and status.", Buckets: latencyBuckets}, labels),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "paperrec_http_requests_in_flight",
+			Help: "HTTP requests being served now."}),
+		atWork: prometheus.NewGauge(prometheus.GaugeOpts{Name: "paperrec_requests_at_work",
+			Help: "Requests of the /v1 routes holding one of the MaxInFlight places now."}),
+		shed: prometheus.NewCounter(prometheus.CounterOpts{Name: "paperrec_requests_shed_total",
+			Help: "Requests answered 503 at once because MaxInFlight requests were at work."}),
+	}
+	stat := func(f func(v *view) float64) func() float64 {
+		return func() float64 {
+			if v := current(); v != nil {
+				return f(v)
+			}
+			return 0
+		}
+	}
+	reg.MustRegister(m.requests, m.latency, m.inFlight, m.atWork, m.shed,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "paperrec_ready",
+			Help: "1 when an engine is loaded and answering, else 0."}, stat(func(*view) float64 { return 1 })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "paperrec_papers",
+			Help: "Papers in the engine that answers requests."}, stat(func(v *view) float64 { return float64(v.svc.Len()) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "paperrec_themes",
+			Help: "Research themes of the engine that answers requests."}, stat(func(v *view) float64 { return float64(v.svc.Stats().Themes) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "paperrec_engine_build_seconds",
+			Help: "Time it took to build (or load from a snapshot) the engine that answers requests."},
+			stat(func(v *view) float64 { return v.svc.Stats().Duration.Seconds() })),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return m
+}
+
+// serve answers GET /metrics in the Prometheus text format.
+func (m *metrics) serve(c *gin.Context) {
+	m.handler.ServeHTTP(c.Writer, c.Request)
+}

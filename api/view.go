@@ -1,0 +1,64 @@
+package api
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/paperrec/paperrec/models"
+	"github.com/paperrec/paperrec/recommend"
+)
+
+// view is what the API derives from one service: the areas its papers name
+// (for the category parameter) and the answers that never change for it,
+// encoded at first use. A swapped-in service gets a new view.
+//
+// Immutable once built, but for its lazily built answers; safe for
+// concurrent use.
+type view struct {
+	svc          *recommend.Service
+	categories   map[string]models.Category // lower-case name → category
+	categoryList string
+	// themesAnswer and mapAnswer are GET /v1/clusters and GET /v1/map:
+	// marshalled, hashed and compressed once (4–7 ms each) per service.
+	themesAnswer func() (*encoded, error)
+	mapAnswer    func() (*encoded, error)
+}
+
+func newView(svc *recommend.Service) *view {
+	v := &view{svc: svc, categories: map[string]models.Category{}}
+	var names []string
+	for _, p := range svc.AllPapers() {
+		if p.Category == "" {
+			continue
+		}
+		if _, ok := v.categories[strings.ToLower(string(p.Category))]; !ok {
+			v.categories[strings.ToLower(string(p.Category))] = p.Category
+			names = append(names, strconv.Quote(string(p.Category)))
+		}
+	}
+	slices.Sort(names)
+	v.categoryList = strings.Join(names, ", ")
+	v.themesAnswer = sync.OnceValues(func() (*encoded, error) { return encode(svc.Themes()) })
+	v.mapAnswer = sync.OnceValues(func() (*encoded, error) { return encode(gin.H{"points": svc.Map()}) })
+	return v
+}
+
+// current returns the view of the service the source returns now, nil
+// while none is ready. The view of the latest service is kept; requests
+// racing on a new service may each build one, and one of them is kept.
+func (s *core) current() *view {
+	svc := s.src()
+	if svc == nil {
+		return nil
+	}
+	if v := s.cur.Load(); v != nil && v.svc == svc {
+		return v
+	}
+	v := newView(svc)
+	s.cur.Store(v)
+	return v
+}
