@@ -82,7 +82,7 @@ type Engine struct {
 	refitting atomic.Bool
 	// rejected names (hex SHA-256) a snapshot adopt found unusable.
 	rejected atomic.Value
-	refits    chan struct{}
+	refits   chan struct{}
 	// fitPapers is how many papers the current fit was made of.
 	fitPapers int
 }
