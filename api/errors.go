@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paperrec/paperrec/live"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
@@ -63,14 +64,28 @@ func problemFor(err error) Problem {
 	var (
 		invalid *recommend.InvalidArgumentError
 		param   *paramError
+		parse   *models.ParseError
+		change  *models.ChangeError
 	)
+	detail := err.Error()
+	if errors.As(err, &change) {
+		detail = fmt.Sprintf("paper %d of the body (%s): %v", change.Index+1, change.ID, change.Err)
+	}
 	switch {
+	case errors.Is(err, errUnauthorized):
+		return Problem{Status: http.StatusUnauthorized, Detail: err.Error()}
+	case errors.As(err, &parse):
+		return Problem{Status: http.StatusBadRequest, Detail: detail, Param: parse.Field}
+	case errors.Is(err, models.ErrExists):
+		return Problem{Status: http.StatusConflict, Detail: detail}
+	case errors.Is(err, live.ErrUnavailable):
+		return Problem{Status: http.StatusServiceUnavailable, Detail: "the store of papers cannot take writes now; reads go on: retry later", retryAfter: "5"}
 	case errors.As(err, &param):
 		return Problem{Status: http.StatusBadRequest, Detail: param.msg, Param: param.param}
 	case errors.As(err, &invalid):
 		return Problem{Status: http.StatusBadRequest, Detail: invalid.Msg, Param: invalid.Param}
 	case errors.Is(err, models.ErrNotFound), errors.Is(err, recommend.ErrThemeNotFound):
-		return Problem{Status: http.StatusNotFound, Detail: err.Error()}
+		return Problem{Status: http.StatusNotFound, Detail: detail}
 	case errors.Is(err, errNotRoute):
 		return Problem{Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, errMethod):

@@ -89,6 +89,10 @@ func (s *Server) health(c *gin.Context) {
 	if v := s.current(); v != nil {
 		h["ready"], h["papers"] = true, v.svc.Len()
 	}
+	if s.cfg.Status != nil {
+		st := s.cfg.Status()
+		h["seq"], h["fit_seq"], h["snapshot"], h["refitting"] = st.Seq, st.FitSeq, st.Snapshot, st.Refitting
+	}
 	c.Header("Cache-Control", "no-store")
 	s.render(c, h)
 }

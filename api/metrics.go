@@ -7,6 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/paperrec/paperrec/live"
 )
 
 // latencyBuckets are the request duration histogram's bounds, in seconds:
@@ -28,7 +30,7 @@ type metrics struct {
 
 // newMetrics registers the server's collectors, the Go runtime's and the
 // process's on reg. current gives the service the engine gauges describe.
-func newMetrics(reg *prometheus.Registry, current func() *view) *metrics {
+func newMetrics(reg *prometheus.Registry, current func() *view, status func() live.Status) *metrics {
 	labels := []string{"route", "method", "status"}
 	m := &metrics{
 		reg: reg,
@@ -61,11 +63,51 @@ func newMetrics(reg *prometheus.Registry, current func() *view) *metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "paperrec_engine_build_seconds",
 			Help: "Time it took to build (or load from a snapshot) the engine that answers requests."},
 			stat(func(v *view) float64 { return v.svc.Stats().Duration.Seconds() })),
+		engineCollector{status},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
+}
+
+// engineCollector reports what the engine serves: the last change applied,
+// the change its fit is of, and the SHA-256 of its snapshot (as a label of
+// an info metric), read at each scrape. Nothing without a status.
+type engineCollector struct{ status func() live.Status }
+
+var (
+	engineInfo = prometheus.NewDesc("paperrec_engine_info",
+		"The engine that answers requests: 1, labelled with the SHA-256 of the snapshot of its fit (empty before one is saved).",
+		[]string{"snapshot_sha256"}, nil)
+	engineSeq = prometheus.NewDesc("paperrec_engine_seq",
+		"The number of the last change of the corpus that the engine applied.", nil, nil)
+	engineFitSeq = prometheus.NewDesc("paperrec_engine_fit_seq",
+		"The change the engine's models were fitted as of; changes since were folded in.", nil, nil)
+	engineRefitting = prometheus.NewDesc("paperrec_engine_refitting",
+		"1 while a refit runs in the background.", nil, nil)
+)
+
+func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- engineInfo
+	ch <- engineSeq
+	ch <- engineFitSeq
+	ch <- engineRefitting
+}
+
+func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.status == nil {
+		return
+	}
+	st := c.status()
+	refitting := 0.0
+	if st.Refitting {
+		refitting = 1
+	}
+	ch <- prometheus.MustNewConstMetric(engineInfo, prometheus.GaugeValue, 1, st.Snapshot)
+	ch <- prometheus.MustNewConstMetric(engineSeq, prometheus.GaugeValue, float64(st.Seq))
+	ch <- prometheus.MustNewConstMetric(engineFitSeq, prometheus.GaugeValue, float64(st.FitSeq))
+	ch <- prometheus.MustNewConstMetric(engineRefitting, prometheus.GaugeValue, refitting)
 }
 
 // serve answers GET /metrics in the Prometheus text format.

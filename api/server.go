@@ -32,6 +32,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/paperrec/paperrec/live"
 	"github.com/paperrec/paperrec/recommend"
 )
 
@@ -107,6 +108,16 @@ type Config struct {
 	// AccessLogSample is N of AccessLogSampled (default
 	// DefaultAccessLogSample).
 	AccessLogSample int
+	// Token is the bearer token of the write routes (POST /v1/papers,
+	// PUT and DELETE /v1/papers/{id}, POST /v1/admin/refit). Without a
+	// Token or a Writer the write routes do not exist (404).
+	Token string
+	// Writer takes the writes: the live engine.
+	Writer Writer
+	// Status, when set, reports the change and snapshot the engine serves,
+	// for /healthz and /metrics, so that an operator sees at once whether
+	// replicas agree.
+	Status func() live.Status
 	// Metrics is the registry /metrics serves. The server registers its
 	// collectors on it, and the Go runtime's and the process's; the caller
 	// may add its own. Nil: a new registry. One server per registry.
@@ -171,7 +182,7 @@ func New(src Source, cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{core: &core{src: src, cfg: cfg, admit: newAdmission(cfg.MaxInFlight, cfg.ExpensiveWorkers)}}
-	s.metrics = newMetrics(cfg.Metrics, s.current)
+	s.metrics = newMetrics(cfg.Metrics, s.current, cfg.Status)
 
 	e := gin.New()
 	e.UseRawPath = true
@@ -197,6 +208,7 @@ func New(src Source, cfg Config) *Server {
 	s.route(v1, "GET", "/clusters", querySpec{}, (*Server).listClusters)
 	s.route(v1, "GET", "/clusters/:id", querySpec{}, (*Server).getCluster)
 	s.route(v1, "GET", "/map", querySpec{}, (*Server).landscape)
+	s.writeRoutes(v1)
 	s.engine = e
 	return s
 }

@@ -1,7 +1,6 @@
 package live
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,15 +13,14 @@ import (
 
 // Memory is a [Store] in memory: what `paperrec serve` uses without a data
 // directory or a database, so that a corpus file can still be reloaded
-// live. Nothing survives the process. Safe for concurrent use.
+// live. Nothing survives the process, and it keeps no snapshot. Safe for
+// concurrent use.
 type Memory struct {
 	mu       sync.Mutex
 	papers   []models.Paper
 	index    map[string]int
 	log      []models.Change
 	seq      uint64
-	snapshot []byte
-	snapInfo SnapshotInfo
 }
 
 // NewMemory returns a store holding papers, with an empty log.
@@ -117,27 +115,16 @@ func (m *Memory) Changes(_ context.Context, after uint64, limit int) ([]models.C
 	return slices.Clone(m.log[k:min(len(m.log), k+limit)]), nil
 }
 
-// SaveSnapshot keeps the snapshot in memory.
-func (m *Memory) SaveSnapshot(_ context.Context, seq uint64, write func(io.Writer) ([32]byte, error)) (SnapshotInfo, error) {
-	var buf bytes.Buffer
-	sum, err := write(&buf)
-	if err != nil {
-		return SnapshotInfo{}, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.snapshot, m.snapInfo = buf.Bytes(), SnapshotInfo{Seq: seq, SHA256: sum}
-	return m.snapInfo, nil
+// SaveSnapshot keeps nothing: an engine over a Memory store is fitted anew
+// when the process starts, so a snapshot would only cost its writing. It
+// returns ErrNoSnapshot without calling write.
+func (m *Memory) SaveSnapshot(context.Context, uint64, func(io.Writer) ([32]byte, error)) (SnapshotInfo, error) {
+	return SnapshotInfo{}, ErrNoSnapshot
 }
 
-// OpenSnapshot opens the snapshot saved last.
+// OpenSnapshot returns ErrNoSnapshot: a Memory keeps none.
 func (m *Memory) OpenSnapshot(context.Context) (io.ReadCloser, SnapshotInfo, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.snapshot == nil {
-		return nil, SnapshotInfo{}, ErrNoSnapshot
-	}
-	return io.NopCloser(bytes.NewReader(m.snapshot)), m.snapInfo, nil
+	return nil, SnapshotInfo{}, ErrNoSnapshot
 }
 
 // Notify returns nil: only this process writes a Memory.

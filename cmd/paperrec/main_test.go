@@ -365,7 +365,7 @@ func TestBuildAndServeSnapshot(t *testing.T) {
 	}
 	defer m.Close()
 	m.Publish(svc, got)
-	if code, body := get(t, m.URL()+"/metrics"); code != 200 || !strings.Contains(string(body), `paperrec_engine_info{snapshot_sha256="`+want+`",source="snapshot"} 1`) {
+	if code, body := get(t, m.URL()+"/metrics"); code != 200 || !strings.Contains(string(body), `paperrec_engine_info{snapshot_sha256="`+want+`"} 1`) {
 		t.Errorf("metrics: status %d, no engine info with the snapshot's hash:\n%.2000s", code, body)
 	}
 	resp, err := http.Get(m.URL() + "/v1/papers/p001/related?k=3")

@@ -10,34 +10,82 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/paperrec/paperrec/api"
+	"github.com/paperrec/paperrec/live"
+	"github.com/paperrec/paperrec/models"
+	"github.com/paperrec/paperrec/pgstore"
 	"github.com/paperrec/paperrec/recommend"
 )
 
 // Main is the running server: the HTTP API, its listener and the engine
-// it publishes. It listens first and answers 503 (and /readyz 503) until
+// it answers with. It listens first and answers 503 (and /readyz 503) until
 // an engine is published, so that probes see it start. Tests boot the real
-// thing with Addr "127.0.0.1:0". Open, Publish, then Close; Publish is safe
-// for concurrent use with requests, the rest is not.
+// thing with Addr "127.0.0.1:0". Open, Publish or PublishEngine, then
+// Close; the Publish methods are safe for concurrent use with requests, the
+// rest is not.
 type Main struct {
 	Addr   string
 	Logger *slog.Logger
-	// API configures the HTTP API. Its Logger defaults to Logger, and its
-	// Metrics to a registry that also holds paperrec_engine_info.
+	// API configures the HTTP API. Its Logger defaults to Logger, its
+	// Status and Writer to this Main's (a Writer only with a Token).
 	API api.Config
 
+	// A live engine, once published, answers; before that, or for a
+	// snapshot served as it is, svc does.
+	eng      atomic.Pointer[live.Engine]
 	svc      atomic.Pointer[recommend.Service]
-	info     *prometheus.GaugeVec
+	snapshot atomic.Pointer[string]
 	ln       net.Listener
 	server   *http.Server
 	done     chan struct{} // closed when the server stops serving
 	serveErr error         // why it stopped, set before done is closed
+}
+
+// service is the API's Source: the live engine's current version, or the
+// published service.
+func (m *Main) service() *recommend.Service {
+	if e := m.eng.Load(); e != nil {
+		return e.Service()
+	}
+	return m.svc.Load()
+}
+
+// status is what /healthz and /metrics report of the engine.
+func (m *Main) status() live.Status {
+	if e := m.eng.Load(); e != nil {
+		return e.Status()
+	}
+	svc := m.svc.Load()
+	if svc == nil {
+		return live.Status{}
+	}
+	st := live.Status{Seq: svc.Seq(), FitSeq: svc.Seq(), Papers: svc.Len()}
+	if p := m.snapshot.Load(); p != nil {
+		st.Snapshot = *p
+	}
+	return st
+}
+
+// Write sends the API's writes to the live engine (api.Writer).
+func (m *Main) Write(ctx context.Context, changes []models.Change) ([]models.Change, error) {
+	e := m.eng.Load()
+	if e == nil {
+		return nil, fmt.Errorf("%w: the engine is loading", live.ErrUnavailable)
+	}
+	return e.Write(ctx, changes)
+}
+
+// RequestRefit asks the live engine for a refit (api.Writer).
+func (m *Main) RequestRefit() {
+	if e := m.eng.Load(); e != nil {
+		e.RequestRefit()
+	}
 }
 
 // Open listens on m.Addr and starts serving, with no engine yet.
@@ -49,14 +97,11 @@ func (m *Main) Open() error {
 	if cfg.Logger == nil {
 		cfg.Logger = m.Logger
 	}
-	if cfg.Metrics == nil {
-		cfg.Metrics = prometheus.NewRegistry()
+	if cfg.Status == nil {
+		cfg.Status = m.status
 	}
-	m.info = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "paperrec_engine_info",
-		Help: "The engine that answers requests: 1, with how it was made (build or snapshot) and the snapshot's SHA-256."},
-		[]string{"source", "snapshot_sha256"})
-	if err := cfg.Metrics.Register(m.info); err != nil {
-		return fmt.Errorf("register metrics: %w", err)
+	if cfg.Writer == nil && cfg.Token != "" {
+		cfg.Writer = m
 	}
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
@@ -64,7 +109,7 @@ func (m *Main) Open() error {
 	}
 	m.ln = ln
 	m.server = &http.Server{
-		Handler:           api.New(m.svc.Load, cfg).Handler(),
+		Handler:           api.New(m.service, cfg).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -84,14 +129,13 @@ func (m *Main) Open() error {
 // already at work finish on the engine they started with. snapshot is the
 // hex SHA-256 of the snapshot svc was loaded from, "" when it was built.
 func (m *Main) Publish(svc *recommend.Service, snapshot string) {
+	m.snapshot.Store(&snapshot)
 	m.svc.Store(svc)
-	source := "build"
-	if snapshot != "" {
-		source = "snapshot"
-	}
-	m.info.Reset()
-	m.info.WithLabelValues(source, snapshot).Set(1)
 }
+
+// PublishEngine makes a live engine answer from now on, with the versions
+// it swaps in.
+func (m *Main) PublishEngine(e *live.Engine) { m.eng.Store(e) }
 
 // URL returns the server's base URL.
 func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
@@ -117,6 +161,10 @@ func (m *Main) Close() error {
 // serveFlags are the flags of paperrec serve beyond the corpus.
 type serveFlags struct {
 	addr, snapshot, wantSum string
+	data, store, schema     string
+	tokenFile               string
+	watch                   bool
+	refitAfter              int
 	timeout                 time.Duration
 	maxInFlight             int
 	expensiveWorkers        int
@@ -192,6 +240,25 @@ func (e *env) serveCmd() *cobra.Command {
 			if _, err := cf.config(); err != nil {
 				return err
 			}
+			ecfg, err := cf.config()
+			if err != nil {
+				return err
+			}
+			token, err := e.token(sf)
+			if err != nil {
+				return err
+			}
+			switch {
+			case sf.snapshot != "" && (sf.data != "" || sf.store != ""):
+				return usageError{errors.New("--snapshot and --data or --store: give one (a snapshot is served as it is; a data directory or a store keeps a live corpus)")}
+			case sf.data != "" && sf.store != "":
+				return usageError{errors.New("--data and --store: give one (one machine, or replicas that share PostgreSQL)")}
+			case token != "" && sf.data == "" && sf.store == "":
+				return usageError{errors.New("an API token enables writes, which need --data DIR or --store postgres://…: somewhere to keep them")}
+			case sf.watch && cf.path == "":
+				return usageError{errors.New("--watch needs --corpus FILE: the file to reload when it changes")}
+			}
+			cfg.Token = token
 			lw := newLogWriter(e.stderr, logFlushEvery)
 			defer lw.Close()
 			e.log = newLogger(lw, sf.logFormat)
@@ -199,27 +266,38 @@ func (e *env) serveCmd() *cobra.Command {
 			if err := m.Open(); err != nil {
 				return err
 			}
-			e.log.Info("serving", "url", m.URL())
+			e.log.Info("serving", "url", m.URL(), "writes", token != "")
 
+			hup, stopHUP := notifyHUP()
+			defer stopHUP()
 			// Load or build the engine while serving: /readyz answers 503
 			// until it is published.
 			var loadErr error
 			loaded := make(chan struct{})
+			runCtx, stopRun := context.WithCancel(ctx)
+			defer stopRun()
+			var background sync.WaitGroup
 			go func() {
 				defer close(loaded)
-				var (
-					svc *recommend.Service
-					sum string
-				)
 				if sf.snapshot != "" {
-					svc, sum, loadErr = e.readSnapshot(ctx, sf.snapshot, sf.wantSum)
-				} else {
-					svc, loadErr = e.buildService(ctx, cf)
+					var (
+						svc *recommend.Service
+						sum string
+					)
+					if svc, sum, loadErr = e.readSnapshot(ctx, sf.snapshot, sf.wantSum); loadErr == nil {
+						m.Publish(svc, sum)
+						e.log.Info("ready")
+					}
+					return
 				}
-				if loadErr == nil {
-					m.Publish(svc, sum)
-					e.log.Info("ready")
+				var eng *live.Engine
+				if eng, loadErr = e.openEngine(runCtx, cf, sf, ecfg); loadErr != nil {
+					return
 				}
+				m.PublishEngine(eng)
+				e.log.Info("ready", "seq", eng.Status().Seq, "snapshot", eng.Status().Snapshot)
+				background.Go(func() { eng.Run(runCtx) })
+				background.Go(func() { e.reloads(runCtx, eng, hup, cf, sf) })
 			}()
 			select {
 			case <-ctx.Done():
@@ -238,6 +316,8 @@ func (e *env) serveCmd() *cobra.Command {
 			}
 			err = m.Close()
 			<-loaded // the loader has finished, or stopped as ctx asked
+			stopRun()
+			background.Wait()
 			if loadErr != nil && !stopping {
 				err = errors.Join(loadErr, err) // a build cut short by a stop is no failure
 			}
@@ -259,6 +339,12 @@ func (e *env) serveCmd() *cobra.Command {
 	fl.StringVar(&sf.accessLog, "access-log", envOr(e.getenv("PAPERREC_ACCESS_LOG"), string(api.AccessLogSampled)), "which requests to log: all, sampled (one in --access-log-sample) or off; 500s are always logged (env PAPERREC_ACCESS_LOG)")
 	fl.IntVar(&sf.accessLogSample, "access-log-sample", e.envInt("PAPERREC_ACCESS_LOG_SAMPLE", api.DefaultAccessLogSample), "with --access-log sampled, log one request in N (env PAPERREC_ACCESS_LOG_SAMPLE)")
 	fl.StringVar(&sf.logFormat, "log-format", envOr(e.getenv("PAPERREC_LOG_FORMAT"), "text"), "log lines as text (logfmt) or json (env PAPERREC_LOG_FORMAT)")
+	fl.StringVar(&sf.data, "data", e.getenv("PAPERREC_DATA"), "data directory that keeps the live corpus and every change (bbolt); seeded from --corpus (or the bundled listing) when new (env PAPERREC_DATA)")
+	fl.StringVar(&sf.store, "store", e.getenv("PAPERREC_STORE"), "PostgreSQL DSN (postgres://…) that replicas share as the system of record; seeded like --data (env PAPERREC_STORE)")
+	fl.StringVar(&sf.schema, "store-schema", envOr(e.getenv("PAPERREC_STORE_SCHEMA"), pgstore.DefaultSchema), "schema of --store's tables (env PAPERREC_STORE_SCHEMA)")
+	fl.StringVar(&sf.tokenFile, "token-file", "", "file holding the bearer token of the write routes (or env PAPERREC_API_TOKEN); without a token there are no write routes")
+	fl.BoolVar(&sf.watch, "watch", false, "reload --corpus FILE when it changes: new and changed papers are put, missing ones removed, then a refit")
+	fl.IntVar(&sf.refitAfter, "refit-after", e.envInt("PAPERREC_REFIT_AFTER", 0), "changes folded in before a background refit; 0: a tenth of the corpus, at least 100; -1: only on request (env PAPERREC_REFIT_AFTER)")
 	e.addCorpusFlags(cmd, &cf)
 	return cmd
 }
