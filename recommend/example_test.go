@@ -34,10 +34,10 @@ func ExampleService_Related() {
 		fmt.Printf("      shared: %v\n", it.Why.Keyphrases)
 	}
 	// Output:
-	// 0.189 Quantification of high dimensional non-Gaussianities and its implication to Fisher analysis in cosmology
+	// 0.201 Quantification of high dimensional non-Gaussianities and its implication to Fisher analysis in cosmology
 	//       shared: []
-	// 0.166 QuanTA: Efficient High-Rank Fine-Tuning of LLMs with Quantum-Informed Tensor Adaptation
-	//       shared: []
-	// 0.154 Universality of Neural Network Field Theory
+	// 0.195 Universality of Neural Network Field Theory
 	//       shared: [quantum field theory]
+	// 0.173 QuanTA: Efficient High-Rank Fine-Tuning of LLMs with Quantum-Informed Tensor Adaptation
+	//       shared: []
 }

@@ -1560,3 +1560,1322 @@ func (e *expEnv) oracle() {
 		})
 	}
 }
+
+// TestCascadeExperiments measures a second stage (docs/relevance.md, "The
+// cascade"): the production score picks each query's top N and a second
+// stage re-orders them with other signals, so that every answer of the top
+// 10 still comes from the production top N. Each row prints nDCG@10 on both
+// sets, the condensed nDCG@10 (unjudged results removed before the cut)
+// and judged@10.
+//
+//	PAPERREC_EXPERIMENTS=1 go test -tags relevance_experiments ./recommend -run TestCascadeExperiments -v -timeout 30m
+func TestCascadeExperiments(t *testing.T) {
+	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
+		t.Skip("set PAPERREC_EXPERIMENTS=1")
+	}
+	c := newCascadeEnv(newExpEnv(t, bundled(t)))
+	c.header()
+	c.report("first stage (the fused score; production before the second stage)", c.S2)
+	c.report("engine: Related with its second stage (check)", c.engine())
+	c.report("oracle: the first stage's top 20 re-ordered by grade", c.oracle(20))
+	for _, sec := range []func(*cascadeEnv){cascadeSignals, cascadeSNN, cascadeAUC, cascadeLandscape, cascadeSNNLandscape,
+		cascadeSNNCheap, cascadeCheap, cascadeCentroid, cascadeCentroidLOQO, cascadeTwoLOQO, cascadeRaw, cascadeLTR, cascadeForward,
+		cascadeDeltas, cascadeWeightsCheck, cascadeExamples} {
+		fmt.Println()
+		sec(c)
+	}
+}
+
+// engine ranks by the engine's own Related (second stage included).
+func (c *cascadeEnv) engine() pairScore {
+	cache := map[int]map[int]float64{}
+	return func(qi, di int) float64 {
+		m, ok := cache[qi]
+		if !ok {
+			items, err := c.e.s.Related(context.Background(), c.e.s.st.Papers[qi].ID, Options{K: 20})
+			if err != nil {
+				c.e.t.Fatal(err)
+			}
+			m = map[int]float64{}
+			for r, it := range items {
+				j, _ := c.e.s.lookup(it.Paper.ID)
+				m[j] = float64(100 - r)
+			}
+			cache[qi] = m
+		}
+		if v, ok := m[di]; ok {
+			return v
+		}
+		return c.S[qi][di]
+	}
+}
+
+// cascadeExamples: the issue's two examples under the first stage and
+// the engine's second stage.
+func cascadeExamples(c *cascadeEnv) {
+	const (
+		pareto   = "the-pareto-frontier-of-resilient-jet-tagging"
+		clusters = "pareto-optimal-clustering-with-the-primal-deterministic-information-bottleneck"
+		quanta   = "quanta-efficient-high-rank-fine-tuning-of-llms-with-quantum-informed-tensor"
+	)
+	quarkGluon := []string{"moments-of-clarity-streamlining-latent-spaces-in-machine-learning-using-moment",
+		"disentangling-quarks-and-gluons-with-cms-open-data", "power-counting-energy-flow-polynomials"}
+	rankOf := func(score pairScore, q string, ids ...string) int {
+		qi, _ := c.e.s.lookup(q)
+		best := len(c.S)
+		for _, id := range ids {
+			di, _ := c.e.s.lookup(id)
+			r := 1
+			v := score(qi, di)
+			for j := range c.S {
+				if j != qi && j != di && score(qi, j) > v {
+					r++
+				}
+			}
+			best = min(best, r)
+		}
+		return best
+	}
+	fmt.Println("| ranking | Pareto jet tagging: rank of the Pareto clustering paper | best rank of a quark/gluon tagging paper | Naturalness and Fisher Information: rank of QuanTA |")
+	fmt.Println("|---|---:|---:|---:|")
+	for _, v := range []struct {
+		name  string
+		score pairScore
+	}{{"first stage", c.S2}, {"engine (second stage)", c.engine()}} {
+		fmt.Printf("| %s | %d | %d | %d |\n", v.name, rankOf(v.score, pareto, clusters), rankOf(v.score, pareto, quarkGluon...), rankOf(v.score, fisherID, quanta))
+	}
+}
+
+// cascadeEnv holds every paper's production score against every other
+// paper, the lists they make, and the second-stage signals.
+type cascadeEnv struct {
+	e     *expEnv
+	S     [][]float64 // production score (−Inf against itself)
+	rank  [][]int     // rank[i][j]: j's place in i's list, 1 best
+	order [][]int     // each paper's list, best first (itself last)
+	trunc map[int][][]float64
+	title []map[uint32]float64
+	abs   []map[uint32]float64
+	kp    []map[uint32]float64
+	full  []map[uint32]float64
+	rows  []cfgRes
+}
+
+func newCascadeEnv(e *expEnv) *cascadeEnv {
+	c := &cascadeEnv{e: e, trunc: map[int][][]float64{}}
+	c.S, c.rank = e.fullRanks()
+	n := len(c.S)
+	c.order = make([][]int, n)
+	for i := range n {
+		o := make([]int, n)
+		for j, r := range c.rank[i] {
+			o[r-1] = j
+		}
+		c.order[i] = o
+	}
+	c.title = e.vectors(wopt{tfs: e.combine(1, 0, 0)})
+	c.abs = e.vectors(wopt{tfs: e.combine(0, 1, 0)})
+	c.kp = e.vectors(wopt{tfs: e.tfK})
+	c.full = e.vectors(wopt{})
+	return c
+}
+
+// cross is the cosine of one field of the query with another field of the
+// candidate.
+func (c *cascadeEnv) cross(a, b []map[uint32]float64) func(qi, di int) float64 {
+	return func(qi, di int) float64 { return dotMap(a[qi], b[di]) }
+}
+
+// S2 is the production ranking as a pairScore.
+func (c *cascadeEnv) S2(qi, di int) float64 { return c.S[qi][di] }
+
+// broad is the cosine of two papers' LSA vectors cut to their first k
+// components (the top singular directions), clipped at 0.
+func (c *cascadeEnv) broad(k int) func(qi, di int) float64 {
+	v, ok := c.trunc[k]
+	if !ok {
+		for i := range c.e.s.st.Docs {
+			x := make([]float64, k)
+			var nn float64
+			for j := range k {
+				x[j] = float64(c.e.s.st.Docs[i].Dense[j])
+				nn += x[j] * x[j]
+			}
+			nn = math.Sqrt(nn)
+			for j := range x {
+				x[j] /= nn
+			}
+			v = append(v, x)
+		}
+		c.trunc[k] = v
+	}
+	return func(qi, di int) float64 {
+		var s float64
+		for j := range v[qi] {
+			s += v[qi][j] * v[di][j]
+		}
+		return max(0, s)
+	}
+}
+
+// stage2 is a second-stage score of candidate di among the top of query qi.
+type stage2 func(qi, di int, top []int) float64
+
+// cascade ranks each query's production top n by f, ahead of the rest.
+func (c *cascadeEnv) cascade(n int, f stage2) pairScore {
+	cache := map[int]map[int]float64{}
+	return func(qi, di int) float64 {
+		m, ok := cache[qi]
+		if !ok {
+			top := c.order[qi][:n]
+			m = make(map[int]float64, n)
+			for _, d := range top {
+				m[d] = f(qi, d, top)
+			}
+			cache[qi] = m
+		}
+		if v, ok := m[di]; ok {
+			return 1000 + v
+		}
+		return c.S[qi][di]
+	}
+}
+
+// zcascade re-ranks the top n by z(production) + Σ w·z(signal), each
+// standardised over the n candidates.
+func (c *cascadeEnv) zcascade(n int, ws []float64, fs []func(qi, di int) float64) pairScore {
+	return c.cascade(n, func(qi, di int, top []int) float64 {
+		v := zOver(top, func(d int) float64 { return c.S[qi][d] }, di)
+		for k, f := range fs {
+			v += ws[k] * zOver(top, func(d int) float64 { return f(qi, d) }, di)
+		}
+		return v
+	})
+}
+
+// zOver standardises f(di) over the papers of top.
+func zOver(top []int, f func(int) float64, di int) float64 {
+	var s, ss float64
+	for _, d := range top {
+		v := f(d)
+		s += v
+		ss += v * v
+	}
+	m := s / float64(len(top))
+	sd := math.Sqrt(max(0, ss/float64(len(top))-m*m))
+	if sd == 0 {
+		return 0
+	}
+	return (f(di) - m) / sd
+}
+
+func (c *cascadeEnv) header() {
+	fmt.Println("| variant | dev nDCG@10 | dev condensed | dev judged@10 | dev2 nDCG@10 | dev2 condensed | dev2 judged@10 | mean |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
+}
+
+// report prints a row and keeps the per-query nDCG for leave-one-out.
+func (c *cascadeEnv) report(name string, score pairScore) cfgRes {
+	r := c.e.eval(score)
+	cond := c.condensed(score)
+	fmt.Printf("| %s | %.4f | %.4f | %.3f | %.4f | %.4f | %.3f | %.4f |\n", name, r.ndcg[0], cond[0], r.judged[0], r.ndcg[1], cond[1], r.judged[1], (r.ndcg[0]+r.ndcg[1])/2)
+	var per [2][]float64
+	for w := range 2 {
+		for _, q := range r.perQ[w] {
+			per[w] = append(per[w], q.NDCG)
+		}
+	}
+	res := cfgRes{name, per}
+	c.rows = append(c.rows, res)
+	return res
+}
+
+// condensed is nDCG@10 with the unjudged results removed before the cut
+// (Sakai 2007): it separates a better order from fewer judged answers.
+func (c *cascadeEnv) condensed(score pairScore) [2]float64 {
+	var out [2]float64
+	e := c.e
+	for w, q := range e.qrels {
+		rel := func(ctx context.Context, id string, k int) ([]string, error) {
+			qi, _ := e.s.lookup(id)
+			all := make([]int, 0, len(e.s.st.Papers))
+			for di := range e.s.st.Papers {
+				if _, judged := q[id][e.s.st.Papers[di].ID]; judged && di != qi {
+					all = append(all, di)
+				}
+			}
+			v := make([]float64, len(e.s.st.Papers))
+			for _, di := range all {
+				v[di] = score(qi, di)
+			}
+			slices.SortFunc(all, func(a, b int) int {
+				if c := cmp.Compare(v[b], v[a]); c != 0 {
+					return c
+				}
+				return cmp.Compare(a, b)
+			})
+			out := []string{}
+			for _, di := range all[:min(k, len(all))] {
+				out = append(out, e.s.st.Papers[di].ID)
+			}
+			return out, nil
+		}
+		rep, _ := eval.Score(context.Background(), q, rel, 10)
+		out[w] = rep.NDCG
+	}
+	return out
+}
+
+// signalsOf are the candidate second-stage signals, by name.
+func (c *cascadeEnv) signalsOf() []feat {
+	e := c.e
+	snn := func(n int) func(qi, di int) float64 {
+		return func(qi, di int) float64 {
+			var k int
+			for _, j := range c.order[qi][:n] {
+				if j != di && c.rank[di][j] <= n {
+					k++
+				}
+			}
+			return float64(k) / float64(n)
+		}
+	}
+	central := func(m int) func(qi, di int) float64 {
+		return func(qi, di int) float64 {
+			var s float64
+			var k int
+			for _, j := range c.order[qi][:m+1] {
+				if j != di && k < m {
+					s += c.S[di][j]
+					k++
+				}
+			}
+			return s / float64(k)
+		}
+	}
+	return []feat{
+		{"broad LSA-8", c.broad(8)},
+		{"broad LSA-16", c.broad(16)},
+		{"broad LSA-32", c.broad(32)},
+		{"broad LSA-64", c.broad(64)},
+		{"LSA Σ^1.5", e.lsaPow(1.5)},
+		{"latent", e.latent},
+		{"mutual: −ln(rank of the query in the candidate's list)", func(qi, di int) float64 { return -math.Log(float64(c.rank[di][qi])) }},
+		{"mutual: query in the candidate's top 20", func(qi, di int) float64 { return b2f(c.rank[di][qi] <= 20) }},
+		{"SNN: shared top-20 neighbours / 20", snn(20)},
+		{"SNN: shared top-10 neighbours / 10", snn(10)},
+		{"centrality: mean score to the query's top 5", central(5)},
+		{"centrality: mean score to the query's top 10", central(10)},
+		{"same area", func(qi, di int) float64 { return b2f(e.s.st.Papers[qi].Category == e.s.st.Papers[di].Category) }},
+		{"title–title cosine", cosOf(c.title)},
+		{"keyphrase set", func(qi, di int) float64 { return e.s.phraseCosine(e.s.st.Docs[qi].Phrases, e.s.st.Docs[di].Phrases) }},
+		{"author", e.author},
+		{"mutual: −ln(rank of the query among the candidate's scores to the query's top 50)", c.poolRank(50)},
+		{"SNN-10 within the query's top 50", c.snnPool(10, 50)},
+		{"mutual: −ln(rank of the query among the candidate's scores to the query's top 20)", c.poolRank(20)},
+		{"query title → candidate (cosine of the query's title with the candidate's text)", c.cross(c.title, c.full)},
+		{"candidate title → query", func(qi, di int) float64 { return c.cross(c.title, c.full)(di, qi) }},
+		{"titles crossed, mean of both directions", func(qi, di int) float64 { f := c.cross(c.title, c.full); return (f(qi, di) + f(di, qi)) / 2 }},
+		{"query keyphrase line → candidate", c.cross(c.kp, c.full)},
+		{"keyphrase lines crossed, both directions", func(qi, di int) float64 { f := c.cross(c.kp, c.full); return (f(qi, di) + f(di, qi)) / 2 }},
+		{"abstract–abstract cosine", cosOf(c.abs)},
+		{"keyphrase line–line cosine", cosOf(c.kp)},
+		{"latent cosine to the latent centroid of the query's top 5", c.centroid(5, 256)},
+		{"latent cosine to the latent centroid of the query's top 10", c.centroid(10, 256)},
+		{"LSA-16 cosine to the LSA-16 centroid of the query's top 10", c.centroid(10, 16)},
+		{"SNN-10 within the query's top 50, by latent cosine", c.snnPoolBy(10, 50, e.latent)},
+		{"SNN-10 within the query's top 30", c.snnPool(10, 30)},
+		{"centrality: mean latent cosine to the query's top 5", c.centralBy(5, e.latent)},
+	}
+}
+
+// centroid is the cosine of the candidate's first k LSA components with
+// the centroid of those of the query's top m (the candidate itself left
+// out).
+func (c *cascadeEnv) centroid(m, k int) func(qi, di int) float64 {
+	b := c.broad(k)
+	_ = b
+	v := c.trunc[k]
+	return func(qi, di int) float64 {
+		cen := make([]float64, k)
+		for _, j := range c.order[qi][:m+1] {
+			if j == di {
+				continue
+			}
+			for x := range cen {
+				cen[x] += v[j][x]
+			}
+		}
+		var s, nn float64
+		for x := range cen {
+			s += cen[x] * v[di][x]
+			nn += cen[x] * cen[x]
+		}
+		return s / math.Sqrt(nn)
+	}
+}
+
+// snnPoolBy is snnPool with the lists ordered by another similarity.
+func (c *cascadeEnv) snnPoolBy(k, m int, sim func(a, b int) float64) func(qi, di int) float64 {
+	return func(qi, di int) float64 {
+		pool := slices.Clone(c.order[qi][:m])
+		pool = slices.DeleteFunc(pool, func(j int) bool { return j == di })
+		pool = append(pool, qi)
+		v := map[int]float64{}
+		for _, j := range pool {
+			v[j] = sim(di, j)
+		}
+		slices.SortFunc(pool, func(a, b int) int { return cmp.Compare(v[b], v[a]) })
+		qv := map[int]float64{}
+		qpool := slices.Clone(c.order[qi][:m])
+		for _, j := range qpool {
+			qv[j] = sim(qi, j)
+		}
+		slices.SortFunc(qpool, func(a, b int) int { return cmp.Compare(qv[b], qv[a]) })
+		var n int
+		for _, j := range qpool[:k] {
+			if j != di && slices.Contains(pool[:k], j) {
+				n++
+			}
+		}
+		return float64(n) / float64(k)
+	}
+}
+
+// centralBy is the mean similarity of the candidate to the query's top m
+// (itself left out).
+func (c *cascadeEnv) centralBy(m int, sim func(a, b int) float64) func(qi, di int) float64 {
+	return func(qi, di int) float64 {
+		var s float64
+		var k int
+		for _, j := range c.order[qi][:m+1] {
+			if j != di && k < m {
+				s += sim(di, j)
+				k++
+			}
+		}
+		return s / float64(k)
+	}
+}
+
+// poolRank is −ln of the query's rank among the candidate's scores to the
+// query's top m and the query.
+func (c *cascadeEnv) poolRank(m int) func(qi, di int) float64 {
+	return func(qi, di int) float64 {
+		r := 1
+		for _, j := range c.order[qi][:m] {
+			if j != di && c.S[di][j] > c.S[di][qi] {
+				r++
+			}
+		}
+		return -math.Log(float64(r))
+	}
+}
+
+// cascadeSignals: each signal alone as a z-scored second stage over the
+// top 20 and 30, at three weights.
+func cascadeSignals(c *cascadeEnv) {
+	feats := c.signalsOf()
+	for _, f := range feats {
+		fmt.Printf("| **%s** | | | | | | | |\n", f.name)
+		for _, n := range []int{20, 30} {
+			for _, w := range []float64{0.25, 0.5, 1} {
+				c.report(fmt.Sprintf("top %d, + %.2f z", n, w), c.zcascade(n, []float64{w}, []func(qi, di int) float64{f.f}))
+			}
+		}
+	}
+}
+
+func (c *cascadeEnv) oracle(n int) pairScore {
+	return c.cascade(n, func(qi, di int, top []int) float64 {
+		for _, q := range c.e.qrels {
+			if g, ok := q[c.e.s.st.Papers[qi].ID]; ok {
+				return float64(g[c.e.s.st.Papers[di].ID]) + c.S[qi][di]
+			}
+		}
+		return c.S[qi][di]
+	})
+}
+
+// snnFull is the share of the query's top k that are also in the
+// candidate's own top k (each list over the whole corpus).
+func (c *cascadeEnv) snnFull(k int) func(qi, di int) float64 {
+	return func(qi, di int) float64 {
+		var n int
+		for _, j := range c.order[qi][:k] {
+			if j != di && c.rank[di][j] <= k {
+				n++
+			}
+		}
+		return float64(n) / float64(k)
+	}
+}
+
+// snnPool is snnFull with the candidate's list taken only over the query's
+// top m and the query itself: what a lookup can compute from its own
+// candidates without knowing every paper's neighbours.
+func (c *cascadeEnv) snnPool(k, m int) func(qi, di int) float64 {
+	return func(qi, di int) float64 {
+		pool := append(slices.Clone(c.order[qi][:m]), qi)
+		pool = slices.DeleteFunc(pool, func(j int) bool { return j == di })
+		slices.SortFunc(pool, func(a, b int) int { return cmp.Compare(c.S[di][b], c.S[di][a]) })
+		mine := pool[:k]
+		var n int
+		for _, j := range c.order[qi][:k] {
+			if j != di && slices.Contains(mine, j) {
+				n++
+			}
+		}
+		return float64(n) / float64(k)
+	}
+}
+
+func cascadeSNN(c *cascadeEnv) {
+	fmt.Println("| **shared neighbours** | | | | | | | |")
+	for _, k := range []int{5, 10, 15} {
+		for _, w := range []float64{0.15, 0.25, 0.35, 0.5, 0.75} {
+			c.report(fmt.Sprintf("top 20, SNN-%d (full lists), + %.2f z", k, w), c.zcascade(20, []float64{w}, []func(qi, di int) float64{c.snnFull(k)}))
+		}
+	}
+	for _, m := range []int{20, 30, 50, 100} {
+		for _, w := range []float64{0.25, 0.5} {
+			c.report(fmt.Sprintf("top 20, SNN-10 within the query's top %d, + %.2f z", m, w), c.zcascade(20, []float64{w}, []func(qi, di int) float64{c.snnPool(10, m)}))
+		}
+	}
+	fmt.Println("| **pairs of signals (top 20)** | | | | | | | |")
+	feats := c.signalsOf()
+	snn := c.snnFull(10)
+	for _, f := range feats {
+		for _, w := range []float64{0.15, 0.25} {
+			c.report(fmt.Sprintf("SNN-10 0.5 z + %s %.2f z", f.name, w), c.zcascade(20, []float64{0.5, w}, []func(qi, di int) float64{snn, f.f}))
+		}
+	}
+}
+
+// ltrQuery is one judged query's top n with its signals (z-scored over the
+// n) and grades (−1 unjudged).
+type ltrQuery struct {
+	set   int
+	x     [][]float64
+	grade []int
+	idcg  float64
+}
+
+func (c *cascadeEnv) ltrData(n int, feats []feat) []ltrQuery {
+	var out []ltrQuery
+	for w, q := range c.e.qrels {
+		ids := make([]string, 0, len(q))
+		for id := range q {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			qi, _ := c.e.s.lookup(id)
+			top := c.order[qi][:n]
+			lq := ltrQuery{set: w}
+			for _, di := range top {
+				g, ok := q[id][c.e.s.st.Papers[di].ID]
+				if !ok {
+					g = -1
+				}
+				lq.grade = append(lq.grade, g)
+			}
+			lq.x = make([][]float64, n)
+			for k := range lq.x {
+				lq.x[k] = make([]float64, 1+len(feats))
+			}
+			for f := range len(feats) + 1 {
+				val := func(d int) float64 { return c.S[qi][d] }
+				if f > 0 {
+					ff := feats[f-1].f
+					val = func(d int) float64 { return ff(qi, d) }
+				}
+				vs := make([]float64, n)
+				var s, ss float64
+				for k, d := range top {
+					vs[k] = val(d)
+					s += vs[k]
+					ss += vs[k] * vs[k]
+				}
+				m := s / float64(n)
+				sd := math.Sqrt(max(0, ss/float64(n)-m*m))
+				for k := range vs {
+					if sd > 0 {
+						lq.x[k][f] = (vs[k] - m) / sd
+					}
+				}
+			}
+			var ideal []int
+			for _, g := range q[id] {
+				ideal = append(ideal, g)
+			}
+			slices.SortFunc(ideal, func(a, b int) int { return b - a })
+			for r, g := range ideal[:min(10, len(ideal))] {
+				lq.idcg += (math.Exp2(float64(g)) - 1) / math.Log2(float64(r+2))
+			}
+			out = append(out, lq)
+		}
+	}
+	return out
+}
+
+// ndcg of one query's candidates ordered by w·x (stable on the production
+// order); condensed skips unjudged candidates.
+func (lq *ltrQuery) ndcg(w []float64, condensed bool) float64 {
+	idx := make([]int, len(lq.x))
+	v := make([]float64, len(lq.x))
+	for k := range idx {
+		idx[k] = k
+		for f, x := range lq.x[k] {
+			v[k] += w[f] * x
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(v[b], v[a]) })
+	var dcg float64
+	r := 0
+	for _, k := range idx {
+		if r == 10 {
+			break
+		}
+		g := lq.grade[k]
+		if g < 0 && condensed {
+			continue
+		}
+		if g > 0 {
+			dcg += (math.Exp2(float64(g)) - 1) / math.Log2(float64(r+2))
+		}
+		r++
+	}
+	if lq.idcg == 0 {
+		return 0
+	}
+	return dcg / lq.idcg
+}
+
+// coordAscent fits weights (the first, production, fixed at 1) by
+// coordinate ascent on the mean nDCG@10 of qs (Metzler and Croft 2007),
+// over a grid of steps, a few passes.
+func coordAscent(qs []ltrQuery, nf int, active []int) []float64 {
+	w := make([]float64, nf)
+	w[0] = 1
+	obj := func(w []float64) float64 {
+		var s float64
+		for i := range qs {
+			s += qs[i].ndcg(w, false)
+		}
+		return s / float64(len(qs))
+	}
+	best := obj(w)
+	grid := []float64{-0.5, -0.25, -0.1, 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1}
+	for range 3 {
+		improved := false
+		for _, f := range active {
+			cur := w[f]
+			for _, g := range grid {
+				w[f] = g
+				if v := obj(w); v > best+1e-9 {
+					best, cur, improved = v, g, true
+				}
+			}
+			w[f] = cur
+		}
+		if !improved {
+			break
+		}
+	}
+	return w
+}
+
+func cascadeLTR(c *cascadeEnv) {
+	feats := c.signalsOf()
+	qs := c.ltrData(20, feats)
+	var unj, tot [2]int
+	for _, q := range qs {
+		for k, g := range q.grade {
+			if k < 20 {
+				tot[q.set]++
+				if g < 0 {
+					unj[q.set]++
+				}
+			}
+		}
+	}
+	fmt.Printf("unjudged in today's top 20: dev %d of %d, dev2 %d of %d\n", unj[0], tot[0], unj[1], tot[1])
+	base := make([]float64, 1+len(feats))
+	base[0] = 1
+	meanOf := func(w []float64, set int, cond bool) float64 {
+		var s float64
+		var n int
+		for i := range qs {
+			if qs[i].set == set {
+				s += qs[i].ndcg(w, cond)
+				n++
+			}
+		}
+		return s / float64(n)
+	}
+	fmt.Printf("check: production dev %.4f dev2 %.4f\n", meanOf(base, 0, false), meanOf(base, 1, false))
+	for _, act := range [][]int{
+		allFeatures(len(feats)),
+		{10, 7, 11, 14}, // SNN-10, mutual, centrality 5, title
+		{9, 7, 11, 14},
+		{10, 11, 14},
+		{10, 14},
+		{11, 14},
+		{11, 14, 3},
+		{11, 14, 2},
+		{11, 14, 1},
+		{11, 14, 5},
+		{11, 14, 3, 13},
+		{11, 14, 3, 16},
+		{11, 14, 3, 7},
+		{11, 14, 3, 10},
+		{11, 14, 3, 17},
+		{11, 14, 3, 18},
+		{11, 14, 3, 19},
+		{3, 17},
+		{3, 19},
+		{14, 19},
+		{11, 14, 19},
+		{14, 3, 19},
+	} {
+		var names []string
+		for _, a := range act {
+			names = append(names, feats[a-1].name)
+		}
+		var held []float64
+		var heldSet [2][]float64
+		for h := range qs {
+			train := append(slices.Clone(qs[:h]), qs[h+1:]...)
+			w := coordAscent(train, len(base), act)
+			v := qs[h].ndcg(w, false)
+			held = append(held, v)
+			heldSet[qs[h].set] = append(heldSet[qs[h].set], v)
+		}
+		w := coordAscent(qs, len(base), act)
+		fmt.Printf("LOQO [%s]: held-out %.4f (dev %.4f, dev2 %.4f); fitted on all: dev %.4f dev2 %.4f, weights %v\n", strings.Join(names, "; "),
+			mean(held), mean(heldSet[0]), mean(heldSet[1]), meanOf(w, 0, false), meanOf(w, 1, false), showWeights(w, act))
+	}
+}
+
+func allFeatures(n int) []int {
+	var out []int
+	for i := 1; i <= n; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+func showWeights(w []float64, act []int) string {
+	var s []string
+	for _, a := range act {
+		s = append(s, fmt.Sprintf("%.2f", w[a]))
+	}
+	return strings.Join(s, " ")
+}
+
+// aucTop is the pairwise AUC of a signal among the judged candidates of
+// each query's production top n (grade ≥ hi against grade ≤ lo), over
+// one set.
+func (c *cascadeEnv) aucTop(set, n int, f func(qi, di int) float64, hi, lo int) float64 {
+	var good, total float64
+	for qid, grades := range c.e.qrels[set] {
+		qi, _ := c.e.s.lookup(qid)
+		var vs []float64
+		var gs []int
+		for _, di := range c.order[qi][:n] {
+			if g, ok := grades[c.e.s.st.Papers[di].ID]; ok {
+				vs = append(vs, f(qi, di))
+				gs = append(gs, g)
+			}
+		}
+		for a := range vs {
+			for b := range vs {
+				if gs[a] > gs[b] && gs[a] >= hi && gs[b] <= lo {
+					total++
+					if vs[a] > vs[b] {
+						good++
+					} else if vs[a] == vs[b] {
+						good += 0.5
+					}
+				}
+			}
+		}
+	}
+	return good / total
+}
+
+func cascadeAUC(c *cascadeEnv) {
+	fmt.Println("| signal (inside today's top 20) | dev, 1–2 vs 0 | dev2, 1–2 vs 0 | dev, 2 vs 0–1 | dev2, 2 vs 0–1 |")
+	fmt.Println("|---|---:|---:|---:|---:|")
+	for _, f := range append([]feat{{"production", c.S2}}, c.signalsOf()...) {
+		fmt.Printf("| %s | %.3f | %.3f | %.3f | %.3f |\n", f.name, c.aucTop(0, 20, f.f, 1, 0), c.aucTop(1, 20, f.f, 1, 0), c.aucTop(0, 20, f.f, 2, 1), c.aucTop(1, 20, f.f, 2, 1))
+	}
+}
+
+// loqoOf is the leave-one-query-out nDCG@10 of coordinate ascent over the
+// active signals: held-out mean, per set, and the weights fitted on all.
+func loqoOf(qs []ltrQuery, nf int, act []int) (float64, [2]float64, []float64) {
+	var held []float64
+	var heldSet [2][]float64
+	for h := range qs {
+		train := append(slices.Clone(qs[:h]), qs[h+1:]...)
+		w := coordAscent(train, nf, act)
+		v := qs[h].ndcg(w, false)
+		held = append(held, v)
+		heldSet[qs[h].set] = append(heldSet[qs[h].set], v)
+	}
+	return mean(held), [2]float64{mean(heldSet[0]), mean(heldSet[1])}, coordAscent(qs, nf, act)
+}
+
+// cascadeForward: greedy forward selection of second-stage signals by
+// their leave-one-query-out figure (itself a choice made on all 60
+// queries, so the curve is optimistic beyond its first steps).
+func cascadeForward(c *cascadeEnv) {
+	feats := c.signalsOf()
+	qs := c.ltrData(20, feats)
+	for f := 1; f <= len(feats); f++ {
+		v, s, w := loqoOf(qs, len(feats)+1, []int{f})
+		fmt.Printf("alone: %s: LOQO %.4f (dev %.4f, dev2 %.4f), weight %s\n", feats[f-1].name, v, s[0], s[1], showWeights(w, []int{f}))
+	}
+	forward(qs, feats, nil, 4)
+	cheap := []int{}
+	for f, ft := range feats {
+		if !strings.Contains(ft.name, "SNN") && !strings.Contains(ft.name, "mutual") && !strings.Contains(ft.name, "abstract") && !strings.Contains(ft.name, "keyphrase line") && !strings.Contains(ft.name, "centrality: mean score") {
+			cheap = append(cheap, f+1)
+		}
+	}
+	fmt.Println("cheap signals only:")
+	forward(qs, feats, cheap, 4)
+}
+
+func forward(qs []ltrQuery, feats []feat, allowed []int, steps int) {
+	var act []int
+	for step := range steps {
+		best, bv := -1, -1.0
+		var bs [2]float64
+		for f := 1; f <= len(feats); f++ {
+			if slices.Contains(act, f) || (allowed != nil && !slices.Contains(allowed, f)) {
+				continue
+			}
+			v, s, _ := loqoOf(qs, len(feats)+1, append(slices.Clone(act), f))
+			if v > bv {
+				best, bv, bs = f, v, s
+			}
+		}
+		act = append(act, best)
+		_, _, w := loqoOf(qs, len(feats)+1, act)
+		fmt.Printf("step %d: + %s: LOQO %.4f (dev %.4f, dev2 %.4f), weights %s\n", step+1, feats[best-1].name, bv, bs[0], bs[1], showWeights(w, act))
+	}
+}
+
+// cascadeShow prints each query's production top 20 with grades.
+func cascadeShow(c *cascadeEnv) {
+	for w, q := range c.e.qrels {
+		ids := make([]string, 0, len(q))
+		for id := range q {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			qi, _ := c.e.s.lookup(id)
+			p := c.e.s.st.Papers[qi]
+			fmt.Printf("=== [%s] %s | %s | kw: %s\n", c.e.names[w], p.Title, p.Category, strings.Join(p.Keywords, "; "))
+			for r, di := range c.order[qi][:20] {
+				g, ok := q[id][c.e.s.st.Papers[di].ID]
+				gs := fmt.Sprint(g)
+				if !ok {
+					gs = "?"
+				}
+				d := c.e.s.st.Papers[di]
+				fmt.Printf("%2d %s %.3f %-9s %.90s\n", r+1, gs, c.S[qi][di], d.Category, d.Title)
+			}
+		}
+	}
+}
+
+// cascadeRaw: the selected signals added in their own units (so the shown
+// score can be their weighted sum), grids chosen by leave-one-query-out.
+func cascadeRaw(c *cascadeEnv) {
+	b16, b32 := c.broad(16), c.broad(32)
+	title := cosOf(c.title)
+	qtitle := c.cross(c.title, c.full)
+	type sig = func(qi, di int) float64
+	for _, v := range []struct {
+		name    string
+		a, b, c sig
+	}{
+		{"LSA-16, query title → candidate, SNN-10 in top 50", b16, qtitle, c.snnPool(10, 50)},
+		{"LSA-16, query title → candidate, title–title", b16, qtitle, title},
+		{"LSA-32, query title → candidate", b32, qtitle, nil},
+		{"LSA-8, query title → candidate", c.broad(8), qtitle, nil},
+		{"LSA-16, query title → candidate", b16, qtitle, nil},
+	} {
+		var rs []cfgRes
+		var best cfgRes
+		bm := 0.0
+		grid := []float64{0, 0.05, 0.1, 0.15, 0.2, 0.3}
+		for _, a := range grid {
+			for _, b := range grid {
+				for _, cc := range grid {
+					if v.c == nil && cc > 0 {
+						continue
+					}
+					f := c.cascade(20, func(qi, di int, _ []int) float64 {
+						x := c.S[qi][di] + a*v.a(qi, di) + b*v.b(qi, di)
+						if cc > 0 {
+							x += cc * v.c(qi, di)
+						}
+						return x
+					})
+					r := cfgRes{fmt.Sprintf("%.2f %.2f %.2f", a, b, cc), c.e.perQuery(f)}
+					rs = append(rs, r)
+					if m := (mean(r.per[0])*20 + mean(r.per[1])*40) / 60; m > bm {
+						bm, best = m, r
+					}
+				}
+			}
+		}
+		fmt.Printf("%s: best in-sample %s: dev %.4f dev2 %.4f; ", v.name, best.name, mean(best.per[0]), mean(best.per[1]))
+		loqo(rs, 0)
+	}
+}
+
+// cascadeLandscape prints dev and dev2 over the broad-topic signal's
+// dimension (or Σ power) and weight, with the query title's weight.
+func cascadeLandscape(c *cascadeEnv) {
+	qtitle := c.cross(c.title, c.full)
+	type sig = func(qi, di int) float64
+	var broads []feat
+	for _, k := range []int{8, 12, 16, 20, 24, 32, 48, 64} {
+		broads = append(broads, feat{fmt.Sprintf("LSA-%d", k), c.broad(k)})
+	}
+	for _, p := range []float64{2, 3, 4} {
+		broads = append(broads, feat{fmt.Sprintf("LSA Σ^%.0f", p), c.e.lsaPow(p)})
+	}
+	for _, b := range []float64{0, 0.1} {
+		fmt.Printf("query title → candidate weight %.2f; rows: broad signal; columns: its weight 0.05 0.1 0.15 0.2 (dev / dev2)\n", b)
+		for _, br := range broads {
+			fmt.Printf("%-10s", br.name)
+			for _, a := range []float64{0.05, 0.1, 0.15, 0.2} {
+				r := c.e.eval(c.cascade(20, func(qi, di int, _ []int) float64 {
+					return c.S[qi][di] + a*br.f(qi, di) + b*qtitle(qi, di)
+				}))
+				fmt.Printf("  %.4f/%.4f", r.ndcg[0], r.ndcg[1])
+			}
+			fmt.Println()
+		}
+	}
+	fmt.Println("query title → candidate alone, weights 0.05 0.1 0.15 0.2:")
+	for _, b := range []float64{0.05, 0.1, 0.15, 0.2} {
+		r := c.e.eval(c.cascade(20, func(qi, di int, _ []int) float64 { return c.S[qi][di] + b*qtitle(qi, di) }))
+		fmt.Printf("  %.4f/%.4f", r.ndcg[0], r.ndcg[1])
+	}
+	fmt.Println()
+}
+
+// cascadeSNNLandscape: shared neighbours, over list length, pool and
+// weight (raw: fused + w·share of the query's top k in the candidate's).
+func cascadeSNNLandscape(c *cascadeEnv) {
+	var sigs []feat
+	for _, k := range []int{5, 8, 10, 12, 15} {
+		sigs = append(sigs, feat{fmt.Sprintf("SNN-%d full lists", k), c.snnFull(k)})
+	}
+	for _, m := range []int{30, 40, 50, 75, 100} {
+		sigs = append(sigs, feat{fmt.Sprintf("SNN-10 in top %d", m), c.snnPool(10, m)})
+	}
+	for _, m := range []int{50, 100} {
+		sigs = append(sigs, feat{fmt.Sprintf("SNN-10 in top %d, latent", m), c.snnPoolBy(10, m, c.e.latent)})
+	}
+	fmt.Println("rows: signal; columns: weight 0.02 0.04 0.06 0.08 0.1 (dev / dev condensed / dev2)")
+	for _, sg := range sigs {
+		fmt.Printf("%-26s", sg.name)
+		for _, w := range []float64{0.02, 0.04, 0.06, 0.08, 0.1} {
+			f := c.cascade(20, func(qi, di int, _ []int) float64 { return c.S[qi][di] + w*sg.f(qi, di) })
+			r := c.e.eval(f)
+			cd := c.condensed(f)
+			fmt.Printf("  %.4f/%.4f/%.4f", r.ndcg[0], cd[0], r.ndcg[1])
+		}
+		fmt.Println()
+	}
+}
+
+// snnMixed is the share of the query's production top k found in the
+// candidate's top k, the candidate's list ranked by sim among the query's
+// top m and the query (m 0: the whole corpus).
+func (c *cascadeEnv) snnMixed(k, m int, sim func(a, b int) float64) func(qi, di int) float64 {
+	return func(qi, di int) float64 {
+		var pool []int
+		if m == 0 {
+			for j := range c.S {
+				if j != di {
+					pool = append(pool, j)
+				}
+			}
+		} else {
+			pool = append(slices.Clone(c.order[qi][:m]), qi)
+			pool = slices.DeleteFunc(pool, func(j int) bool { return j == di })
+		}
+		v := make(map[int]float64, len(pool))
+		for _, j := range pool {
+			v[j] = sim(di, j)
+		}
+		slices.SortFunc(pool, func(a, b int) int { return cmp.Compare(v[b], v[a]) })
+		var n int
+		for _, j := range c.order[qi][:k] {
+			if j != di && slices.Contains(pool[:k], j) {
+				n++
+			}
+		}
+		return float64(n) / float64(k)
+	}
+}
+
+func cascadeSNNCheap(c *cascadeEnv) {
+	var sigs []feat
+	for _, dims := range []int{16, 32, 64, 256} {
+		for _, m := range []int{50, 100, 0} {
+			sim := c.broad(dims)
+			if dims == 256 {
+				sim = c.e.latent
+			}
+			sigs = append(sigs, feat{fmt.Sprintf("SNN-10, candidate's list by LSA-%d in top %d", dims, m), c.snnMixed(10, m, sim)})
+		}
+	}
+	sigs = append(sigs, feat{"SNN-10, candidate's list by lexical in top 50", c.snnMixed(10, 50, cosOf(c.full))})
+	sigs = append(sigs, feat{"SNN-10, candidate's list by lexical in top 100", c.snnMixed(10, 100, cosOf(c.full))})
+	fmt.Println("rows: signal; columns: weight 0.04 0.06 0.08 0.1 0.15 (dev / dev condensed / dev2)")
+	for _, sg := range sigs {
+		fmt.Printf("%-50s", sg.name)
+		for _, w := range []float64{0.04, 0.06, 0.08, 0.1, 0.15} {
+			f := c.cascade(20, func(qi, di int, _ []int) float64 { return c.S[qi][di] + w*sg.f(qi, di) })
+			r := c.e.eval(f)
+			cd := c.condensed(f)
+			fmt.Printf("  %.4f/%.4f/%.4f", r.ndcg[0], cd[0], r.ndcg[1])
+		}
+		fmt.Println()
+	}
+}
+
+// lexCentroid is the cosine of the candidate's lexical vector with the
+// centroid of the query's top m (the candidate left out), optionally
+// including the query itself (Rocchio's feedback, α = 1, β = 1/m).
+func (c *cascadeEnv) lexCentroid(m int, withQuery bool) func(qi, di int) float64 {
+	return func(qi, di int) float64 {
+		cen := map[uint32]float64{}
+		add := func(j int, w float64) {
+			for f, x := range c.full[j] {
+				if c.e.s.st.Lex.DF(f) >= 2 {
+					cen[f] += w * x
+				}
+			}
+		}
+		if withQuery {
+			add(qi, 1)
+		}
+		k := 0
+		for _, j := range c.order[qi][:m+1] {
+			if j != di && k < m {
+				add(j, 1/float64(m))
+				k++
+			}
+		}
+		var nn float64
+		for _, x := range cen {
+			nn += x * x
+		}
+		return dotMap(cen, c.full[di]) / math.Sqrt(nn)
+	}
+}
+
+func cascadeCheap(c *cascadeEnv) {
+	sigs := []feat{
+		{"latent centroid of top 3", c.centroid(3, 256)},
+		{"latent centroid of top 5", c.centroid(5, 256)},
+		{"latent centroid of top 10", c.centroid(10, 256)},
+		{"LSA-32 centroid of top 10", c.centroid(10, 32)},
+		{"lexical centroid of top 3", c.lexCentroid(3, false)},
+		{"lexical centroid of top 5", c.lexCentroid(5, false)},
+		{"lexical centroid of top 10", c.lexCentroid(10, false)},
+		{"Rocchio: query + top 5", c.lexCentroid(5, true)},
+		{"Rocchio: query + top 10", c.lexCentroid(10, true)},
+		{"centrality: mean fused score to top 5", c.centralBy(5, c.S2)},
+		{"query title → candidate", c.cross(c.title, c.full)},
+	}
+	fmt.Println("rows: signal; columns: weight 0.05 0.1 0.15 0.2 0.3 (dev / dev condensed / dev2)")
+	for _, sg := range sigs {
+		fmt.Printf("%-40s", sg.name)
+		for _, w := range []float64{0.05, 0.1, 0.15, 0.2, 0.3} {
+			f := c.cascade(20, func(qi, di int, _ []int) float64 { return c.S[qi][di] + w*sg.f(qi, di) })
+			r := c.e.eval(f)
+			cd := c.condensed(f)
+			fmt.Printf("  %.4f/%.4f/%.4f", r.ndcg[0], cd[0], r.ndcg[1])
+		}
+		fmt.Println()
+	}
+}
+
+// centroidQ is centroid with the query's own vector added to the centroid
+// at weight wq (in units of one neighbour), and the candidate kept in when
+// keep is set.
+func (c *cascadeEnv) centroidQ(m, k int, wq float64, keep bool) func(qi, di int) float64 {
+	c.broad(k)
+	v := c.trunc[k]
+	return func(qi, di int) float64 {
+		cen := make([]float64, k)
+		for x := range cen {
+			cen[x] = wq * v[qi][x]
+		}
+		n := 0
+		for _, j := range c.order[qi] {
+			if n == m {
+				break
+			}
+			if j == di && !keep {
+				continue
+			}
+			n++
+			for x := range cen {
+				cen[x] += v[j][x]
+			}
+		}
+		var s, nn float64
+		for x := range cen {
+			s += cen[x] * v[di][x]
+			nn += cen[x] * cen[x]
+		}
+		return s / math.Sqrt(nn)
+	}
+}
+
+func cascadeCentroid(c *cascadeEnv) {
+	for _, w := range []float64{0.1, 0.15} {
+		fmt.Printf("weight %.2f; rows: LSA dims; columns: centroid of the top 5 8 10 15 20 (dev / dev condensed / dev2)\n", w)
+		for _, k := range []int{16, 24, 32, 48, 64, 128} {
+			fmt.Printf("%-4d", k)
+			for _, m := range []int{5, 8, 10, 15, 20} {
+				sg := c.centroidQ(m, k, 0, false)
+				f := c.cascade(20, func(qi, di int, _ []int) float64 { return c.S[qi][di] + w*sg(qi, di) })
+				r := c.e.eval(f)
+				cd := c.condensed(f)
+				fmt.Printf("  %.4f/%.4f/%.4f", r.ndcg[0], cd[0], r.ndcg[1])
+			}
+			fmt.Println()
+		}
+	}
+	fmt.Println("LSA-32, top 10, weight 0.1: variants")
+	for _, v := range []struct {
+		name string
+		f    func(qi, di int) float64
+	}{
+		{"candidate kept in its own centroid", c.centroidQ(10, 32, 0, true)},
+		{"query added at weight 1", c.centroidQ(10, 32, 1, false)},
+		{"query added at weight 3", c.centroidQ(10, 32, 3, false)},
+		{"query added at weight 10 (≈ broad LSA-32 alone)", c.centroidQ(10, 32, 10, false)},
+	} {
+		f := c.cascade(20, func(qi, di int, _ []int) float64 { return c.S[qi][di] + 0.1*v.f(qi, di) })
+		r := c.e.eval(f)
+		cd := c.condensed(f)
+		fmt.Printf("%s: %.4f/%.4f/%.4f\n", v.name, r.ndcg[0], cd[0], r.ndcg[1])
+	}
+	fmt.Println("LSA-32 centroid of the top 10, weight 0.1, re-ranking the top N: N 10 15 20 25 30 40")
+	for _, n := range []int{10, 15, 20, 25, 30, 40} {
+		sg := c.centroidQ(10, 32, 0, false)
+		f := c.cascade(n, func(qi, di int, _ []int) float64 { return c.S[qi][di] + 0.1*sg(qi, di) })
+		r := c.e.eval(f)
+		cd := c.condensed(f)
+		fmt.Printf("  %.4f/%.4f/%.4f (judged %.3f/%.3f)", r.ndcg[0], cd[0], r.ndcg[1], r.judged[0], r.judged[1])
+	}
+	fmt.Println()
+}
+
+// cascadeCentroidLOQO: the neighbourhood-topic family (LSA dims × top m ×
+// weight) chosen by leave-one-query-out, and with one more signal.
+func cascadeCentroidLOQO(c *cascadeEnv) {
+	var rs []cfgRes
+	rs = append(rs, cfgRes{"production", c.e.perQuery(c.S2)})
+	for _, k := range []int{16, 24, 32, 48, 64} {
+		for _, m := range []int{5, 8, 10, 15} {
+			sg := c.centroidQ(m, k, 0, false)
+			for _, w := range []float64{0.05, 0.1, 0.15, 0.2} {
+				rs = append(rs, cfgRes{fmt.Sprintf("LSA-%d, top %d, w %.2f", k, m, w), c.e.perQuery(c.cascade(20, func(qi, di int, _ []int) float64 { return c.S[qi][di] + w*sg(qi, di) }))})
+			}
+		}
+	}
+	fmt.Print("neighbourhood topic (80 configurations): ")
+	loqo(rs, 0)
+	// How many configurations beat production on both sets.
+	both := 0
+	for _, r := range rs[1:] {
+		if mean(r.per[0]) > mean(rs[0].per[0]) && mean(r.per[1]) > mean(rs[0].per[1]) {
+			both++
+		}
+	}
+	fmt.Printf("configurations above production on both sets: %d of %d\n", both, len(rs)-1)
+	sg := c.centroidQ(10, 32, 0, false)
+	for _, extra := range []feat{
+		{"SNN-10 (full lists)", c.snnFull(10)},
+		{"SNN-10 in top 50", c.snnPool(10, 50)},
+		{"title–title", cosOf(c.title)},
+		{"query title → candidate", c.cross(c.title, c.full)},
+		{"centrality 5", c.centralBy(5, c.S2)},
+		{"author", c.e.author},
+		{"same area", func(qi, di int) float64 { return b2f(c.e.s.st.Papers[qi].Category == c.e.s.st.Papers[di].Category) }},
+		{"keyphrase set", func(qi, di int) float64 {
+			return c.e.s.phraseCosine(c.e.s.st.Docs[qi].Phrases, c.e.s.st.Docs[di].Phrases)
+		}},
+		{"mutual −ln rank", func(qi, di int) float64 { return -math.Log(float64(c.rank[di][qi])) }},
+	} {
+		fmt.Printf("LSA-32 centroid of top 10 at 0.1, + %-24s", extra.name)
+		for _, w := range []float64{0.02, 0.04, 0.06, 0.1} {
+			f := c.cascade(20, func(qi, di int, _ []int) float64 { return c.S[qi][di] + 0.1*sg(qi, di) + w*extra.f(qi, di) })
+			r := c.e.eval(f)
+			cd := c.condensed(f)
+			fmt.Printf("  %.4f/%.4f/%.4f", r.ndcg[0], cd[0], r.ndcg[1])
+		}
+		fmt.Println()
+	}
+}
+
+// cascadeTwoLOQO: neighbourhood topic plus a title signal, the family
+// chosen by leave-one-query-out.
+func cascadeTwoLOQO(c *cascadeEnv) {
+	for _, t := range []feat{{"title–title", cosOf(c.title)}, {"query title → candidate", c.cross(c.title, c.full)}} {
+		var rs []cfgRes
+		rs = append(rs, cfgRes{"production", c.e.perQuery(c.S2)})
+		for _, k := range []int{16, 32, 64} {
+			for _, m := range []int{5, 10, 15} {
+				sg := c.centroidQ(m, k, 0, false)
+				for _, w := range []float64{0.05, 0.1, 0.15} {
+					for _, wt := range []float64{0, 0.03, 0.06, 0.1} {
+						rs = append(rs, cfgRes{fmt.Sprintf("LSA-%d, top %d, w %.2f, %s %.2f", k, m, w, t.name, wt), c.e.perQuery(c.cascade(20, func(qi, di int, _ []int) float64 {
+							return c.S[qi][di] + w*sg(qi, di) + wt*t.f(qi, di)
+						}))})
+					}
+				}
+			}
+		}
+		both := 0
+		for _, r := range rs[1:] {
+			if mean(r.per[0]) > mean(rs[0].per[0]) && mean(r.per[1]) > mean(rs[0].per[1]) {
+				both++
+			}
+		}
+		fmt.Printf("neighbourhood topic + %s (%d configurations, %d above production on both sets): ", t.name, len(rs)-1, both)
+		loqo(rs, 0)
+	}
+	var rs []cfgRes
+	rs = append(rs, cfgRes{"production", c.e.perQuery(c.S2)})
+	for _, wt := range []float64{0.02, 0.04, 0.06, 0.08, 0.1} {
+		rs = append(rs, cfgRes{fmt.Sprintf("title–title %.2f", wt), c.e.perQuery(c.cascade(20, func(qi, di int, _ []int) float64 { return c.S[qi][di] + wt*cosOf(c.title)(qi, di) }))})
+	}
+	fmt.Print("title–title alone: ")
+	loqo(rs, 0)
+}
+
+// deltas prints, for a rule against production, how many queries gain and
+// lose on each set and a bootstrap 95% interval of the mean gain over all
+// 60 queries (10,000 resamples, seeded).
+func (c *cascadeEnv) deltas(name string, score pairScore) {
+	base := c.e.perQuery(c.S2)
+	got := c.e.perQuery(score)
+	var all []float64
+	var up, down [2]int
+	for w := range 2 {
+		for q := range base[w] {
+			d := got[w][q] - base[w][q]
+			all = append(all, d)
+			if d > 1e-9 {
+				up[w]++
+			} else if d < -1e-9 {
+				down[w]++
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var means []float64
+	for range 10000 {
+		var s float64
+		for range all {
+			s += all[rng.IntN(len(all))]
+		}
+		means = append(means, s/float64(len(all)))
+	}
+	slices.Sort(means)
+	cd := c.condensed(score)
+	fmt.Printf("%s: dev %.4f (condensed %.4f), dev2 %.4f; queries up/down: dev %d/%d, dev2 %d/%d; mean gain over 60 %+.4f, 95%% interval [%+.4f, %+.4f]\n",
+		name, mean(got[0]), cd[0], mean(got[1]), up[0], down[0], up[1], down[1], mean(all), means[250], means[9750])
+}
+
+func cascadeDeltas(c *cascadeEnv) {
+	cen := c.centroidQ(10, 32, 0, false)
+	tt := cosOf(c.title)
+	qt := c.cross(c.title, c.full)
+	snn := c.snnFull(10)
+	for _, v := range []struct {
+		name string
+		f    stage2
+	}{
+		{"A: + 0.1 LSA-32 centroid of top 10", func(qi, di int, _ []int) float64 { return c.S[qi][di] + 0.1*cen(qi, di) }},
+		{"B: A + 0.1 query title → candidate", func(qi, di int, _ []int) float64 { return c.S[qi][di] + 0.1*cen(qi, di) + 0.1*qt(qi, di) }},
+		{"C: A + 0.06 title–title", func(qi, di int, _ []int) float64 { return c.S[qi][di] + 0.1*cen(qi, di) + 0.06*tt(qi, di) }},
+		{"D: + 0.04 title–title", func(qi, di int, _ []int) float64 { return c.S[qi][di] + 0.04*tt(qi, di) }},
+		{"E: + 0.1 SNN-10 (full lists)", func(qi, di int, _ []int) float64 { return c.S[qi][di] + 0.1*snn(qi, di) }},
+		{"F: + 0.06 SNN-10 (full lists)", func(qi, di int, _ []int) float64 { return c.S[qi][di] + 0.06*snn(qi, di) }},
+		{"G: E + A", func(qi, di int, _ []int) float64 { return c.S[qi][di] + 0.1*snn(qi, di) + 0.1*cen(qi, di) }},
+		{"H: E + D", func(qi, di int, _ []int) float64 { return c.S[qi][di] + 0.1*snn(qi, di) + 0.04*tt(qi, di) }},
+	} {
+		c.deltas(v.name, c.cascade(20, v.f))
+	}
+}
+
+func cascadeWeightsCheck(c *cascadeEnv) {
+	cen := c.centroidQ(10, 32, 0, false)
+	for _, wt := range []float64{0.075, 0.1, 0.125, 0.15, 0.2} {
+		w := wt / 1.15
+		c.deltas(fmt.Sprintf("neighbourhood weight %.3f (raw %.3f)", wt, w), c.cascade(20, func(qi, di int, _ []int) float64 { return c.S[qi][di] + w*max(0, cen(qi, di)) }))
+	}
+}
+
+// BenchmarkSNNPoolCost is what shared neighbours would cost a lookup when
+// computed on demand: a related lookup, then the fused scores of each of
+// the 20 best candidates against the query's best m (pool00 is the lookup
+// alone).
+//
+//	go test -tags relevance_experiments ./recommend -run XXX -bench SNNPoolCost -count 6
+func BenchmarkSNNPoolCost(b *testing.B) {
+	s := bundled(b)
+	papers := s.AllPapers()
+	for _, m := range []int{0, 30, 50} {
+		b.Run(fmt.Sprintf("pool%02d", m), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				id := papers[i%len(papers)].ID
+				i++
+				if _, err := s.Related(context.Background(), id, Options{K: 10}); err != nil {
+					b.Fatal(err)
+				}
+				if m == 0 {
+					continue
+				}
+				qi, _ := s.lookup(id)
+				q := s.paperQuery(qi)
+				near, err := s.nearest(&q, m)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var sink float64
+				for _, d := range near[:20] {
+					dq := s.paperQuery(d)
+					release := s.attach(&dq)
+					for _, j := range near {
+						sink += s.score(&dq, j)
+					}
+					release()
+				}
+				_ = sink
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/paperrec/paperrec/embed"
@@ -56,7 +57,10 @@ func (o Options) Check(maxK int) error {
 }
 
 // Related returns the papers most like the paper id, best first, never the
-// paper itself. Candidates come from the index and are re-scored exactly.
+// paper itself. Candidates come from the index and are re-scored exactly;
+// a second stage re-orders the best of them by how well each agrees with
+// the paper's neighbourhood (see secondStage). Recommend with one liked
+// paper and none disliked answers the same.
 func (s *Service) Related(ctx context.Context, id string, o Options) ([]Item, error) {
 	if err := s.checkOptions(&o); err != nil {
 		return nil, err
@@ -89,7 +93,7 @@ func (s *Service) Search(ctx context.Context, text string, o Options) ([]Item, e
 func (s *Service) textQuery(text string) query {
 	keywords := s.st.Phrases.Find(text)
 	lex := s.st.Lex.Transform(embed.Document{Abstract: text, Keywords: keywords})
-	return query{lex: lex, shared: 1, dense: s.st.LSA.Transform(lex), phrases: s.st.Lex.PhraseFeatures(keywords), free: true}
+	return query{lex: lex, shared: 1, dense: s.st.LSA.Transform(lex), phrases: s.st.Lex.PhraseFeatures(keywords), free: true, self: -1}
 }
 
 // negativeWeight is how much the closest disliked paper takes off a score
@@ -155,6 +159,9 @@ type scored struct {
 	i     int
 	score float64
 	best  int // index into the positives of the one it scores highest against
+	// second holds the signals of Related's second stage, nil for a
+	// candidate it did not re-score.
+	second *signals
 }
 
 // answer scores index candidates near probe against the queries, applies
@@ -214,6 +221,19 @@ func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32
 		}
 		return cmp.Compare(a.i, b.i)
 	})
+	if len(pos) == 1 && len(neg) == 0 && !pos[0].free && s.cfg.Weights.used().Neighbourhood > 0 {
+		// A paper's related papers (or the papers recommended for one
+		// liked paper): the second stage.
+		near, err := s.neighbours(pos[0], cands, o.Filter)
+		if err != nil {
+			return nil, err
+		}
+		depth := max(secondStageDepth, o.K)
+		if o.Diversity > 0 {
+			depth = max(depth, mmrPool(o.K))
+		}
+		s.secondStage(pos[0], cands, depth, s.newNeighbourhood(near))
+	}
 	if o.Diversity > 0 {
 		if cands, err = s.diversify(ctx, cands, o.K, o.Diversity); err != nil {
 			return nil, err
@@ -222,17 +242,194 @@ func (s *Service) answer(ctx context.Context, pos, neg []*query, probe []float32
 	cands = cands[:min(o.K, len(cands))]
 	items := make([]Item, len(cands))
 	for n, c := range cands {
-		items[n] = Item{Paper: s.st.Papers[c.i], Score: round(c.score), Why: s.explain(pos[c.best], c.i), Theme: s.themeOf(c.i)}
+		items[n] = Item{Paper: s.st.Papers[c.i], Score: round(c.score), Why: s.explain(pos[c.best], c.i, c.second), Theme: s.themeOf(c.i)}
 	}
 	return items, nil
 }
 
+// Related's second stage. The fused score is a good judge of which papers
+// are related at all but a weaker one of their order: it ranks a paper that
+// shares a rare word with the query (a "Pareto frontier" of clustering for
+// one of jet tagging) with papers on the query's subject. The first stage
+// picks the query's best secondStageDepth papers by the fused score; the
+// second re-scores them with one more signal, the neighbourhood: the cosine
+// of a paper's broad topic with the centroid of the broad topics of the
+// query's best neighbourhoodSize first-stage papers (itself left out). A
+// paper on the subject of the query's neighbourhood gains; one that matched
+// on a word from another field does not. The re-scored papers are ordered
+// by their new score, which is the weighted mean of all the signals, so
+// Why.Signals still sums to it; only these papers can be returned (for k
+// above the depth, the depth is k), so the second stage re-orders answers
+// and never brings in one the first stage ranked lower.
+// docs/relevance.md ("The cascade") has the measurements.
+const (
+	// secondStageDepth is how many first-stage papers the second stage
+	// re-orders (at least k): the depth to which the judged sets were
+	// pooled.
+	secondStageDepth = 20
+	// neighbourhoodSize is how many of the query's best first-stage
+	// papers make its neighbourhood.
+	neighbourhoodSize = 10
+	// topicDims is how many leading LSA components (the largest singular
+	// values) make a paper's broad topic.
+	topicDims = 32
+)
+
+// neighbourhood holds the broad topics of a paper query's best first-stage
+// papers, from which the second stage's signal is taken. It belongs to one
+// request: not safe for concurrent use.
+type neighbourhood struct {
+	dims int
+	// near are the positions of the best neighbourhoodSize papers and the
+	// next one, best first; topics holds their broad topics in turn.
+	near   []int
+	topics []float64
+	// sum is the sum of the first neighbourhoodSize topics.
+	sum             []float64
+	topic, centroid []float64 // scratch
+}
+
+func (s *Service) newNeighbourhood(near []int) *neighbourhood {
+	dims := min(topicDims, s.st.LSA.Dims())
+	nb := &neighbourhood{dims: dims, near: near, topics: make([]float64, len(near)*dims),
+		sum: make([]float64, dims), topic: make([]float64, dims), centroid: make([]float64, dims)}
+	for k, i := range near {
+		t := nb.topics[k*dims : (k+1)*dims]
+		s.broadTopic(i, t)
+		if k < neighbourhoodSize {
+			for c, v := range t {
+				nb.sum[c] += v
+			}
+		}
+	}
+	return nb
+}
+
+// broadTopic writes paper i's broad topic into t: the leading len(t)
+// components of its LSA vector, as a unit vector.
+func (s *Service) broadTopic(i int, t []float64) {
+	var norm float64
+	for c, v := range s.st.Docs[i].Dense[:len(t)] {
+		t[c] = float64(v)
+		norm += t[c] * t[c]
+	}
+	if norm > 0 {
+		norm = math.Sqrt(norm)
+		for c := range t {
+			t[c] /= norm
+		}
+	}
+}
+
+// signal is the neighbourhood signal of paper i: the cosine, clipped at 0,
+// of its broad topic with the centroid of the neighbourhood's, itself left
+// out (the next best paper takes its place).
+func (nb *neighbourhood) signal(s *Service, i int) float64 {
+	s.broadTopic(i, nb.topic)
+	copy(nb.centroid, nb.sum)
+	if k := slices.Index(nb.near, i); k >= 0 && k < neighbourhoodSize {
+		for c := range nb.centroid {
+			nb.centroid[c] -= nb.topics[k*nb.dims+c]
+		}
+		if len(nb.near) > neighbourhoodSize {
+			for c := range nb.centroid {
+				nb.centroid[c] += nb.topics[neighbourhoodSize*nb.dims+c]
+			}
+		}
+	}
+	var dot, norm float64
+	for c, v := range nb.topic {
+		dot += v * nb.centroid[c]
+		norm += nb.centroid[c] * nb.centroid[c]
+	}
+	if norm == 0 {
+		return 0
+	}
+	return max(0, dot/math.Sqrt(norm))
+}
+
+// neighbours returns the positions of the paper query q's best
+// neighbourhoodSize+1 papers by the fused score, whatever the filter: the
+// sorted first-stage candidates when the filter excluded only the paper
+// itself, a search of their own otherwise (so that a paper's score does
+// not depend on the filter of the list it is shown in).
+func (s *Service) neighbours(q *query, cands []scored, f Filter) ([]int, error) {
+	own := len(f.Categories) == 0 && f.From.IsZero() && f.To.IsZero()
+	for _, id := range f.Exclude {
+		if i, ok := s.lookup(id); ok && i != q.self {
+			own = false
+		}
+	}
+	if own {
+		near := make([]int, 0, neighbourhoodSize+1)
+		for _, c := range cands[:min(len(cands), neighbourhoodSize+1)] {
+			near = append(near, c.i)
+		}
+		return near, nil
+	}
+	return s.nearest(q, neighbourhoodSize+1)
+}
+
+// nearest returns the positions of the paper query q's best n live papers
+// by the fused score, best first, from the index's candidates; q must be
+// attached.
+func (s *Service) nearest(q *query, n int) ([]int, error) {
+	self := uint32(q.self)
+	res, err := s.line.index.Search(q.dense, max(s.cfg.Candidates, n), func(key uint32) bool { return key != self && s.isLive(key) })
+	if err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	cands := make([]scored, len(res))
+	for k, r := range res {
+		cands[k].i = int(r.Key)
+		cands[k].score, _ = s.fuse(q, s.signalsWith(q, int(r.Key), 1-float64(r.Distance)))
+	}
+	slices.SortFunc(cands, func(a, b scored) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	near := make([]int, 0, n)
+	for _, c := range cands[:min(n, len(cands))] {
+		near = append(near, c.i)
+	}
+	return near, nil
+}
+
+// secondSignals are paper i's signals for the paper query q in the second
+// stage: the first stage's and the neighbourhood.
+func (s *Service) secondSignals(q *query, i int, nb *neighbourhood) signals {
+	sg := s.signals(q, i)
+	sg.neighbourhood = nb.signal(s, i)
+	sg.second = true
+	return sg
+}
+
+// secondStage re-scores the best depth of the sorted first-stage
+// candidates of the paper query q with the neighbourhood signal and
+// re-orders them; the others keep their places after them.
+func (s *Service) secondStage(q *query, cands []scored, depth int, nb *neighbourhood) {
+	n := min(depth, len(cands))
+	second := make([]signals, n)
+	for k := range n {
+		second[k] = s.secondSignals(q, cands[k].i, nb)
+		cands[k].score, _ = s.fuse(q, second[k])
+		cands[k].second = &second[k]
+	}
+	// Ties keep the first stage's order.
+	slices.SortStableFunc(cands[:n], func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+}
+
+// mmrPool is how many of the best candidates diversify chooses from.
+func mmrPool(k int) int { return max(4*k, 40) }
+
 // diversify re-ranks candidates by maximal marginal relevance (Carbonell
 // and Goldstein 1998): each step takes the candidate maximising
 // (1-λ)·relevance − λ·(highest similarity to one already taken), with
-// λ = diversity, from a pool of the best max(4k, 40).
+// λ = diversity, from a pool of the best mmrPool(k).
 func (s *Service) diversify(ctx context.Context, cands []scored, k int, diversity float64) ([]scored, error) {
-	pool := slices.Clone(cands[:min(len(cands), max(4*k, 40))])
+	pool := slices.Clone(cands[:min(len(cands), mmrPool(k))])
 	chosen := make([]scored, 0, k)
 	redundancy := make([]float64, len(pool))
 	for len(chosen) < k && len(pool) > 0 {
@@ -273,20 +470,36 @@ type Ranked struct {
 }
 
 // Rank scores every candidate against the paper id and returns them all,
-// best first (ties in the given order). Unknown IDs are errors.
+// best first (ties in the given order). Unknown IDs are errors. Each
+// candidate gets the score Related shows for it: the second stage's,
+// neighbourhood included.
 func (s *Service) Rank(ctx context.Context, id string, candidates []string) ([]Ranked, error) {
 	i, ok := s.lookup(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", models.ErrNotFound, id)
 	}
 	q := s.paperQuery(i)
+	defer s.attach(&q)()
+	var nb *neighbourhood
+	if s.cfg.Weights.used().Neighbourhood > 0 && len(candidates) > 0 {
+		near, err := s.nearest(&q, neighbourhoodSize+1)
+		if err != nil {
+			return nil, err
+		}
+		nb = s.newNeighbourhood(near)
+	}
 	out := make([]Ranked, len(candidates))
 	for n, c := range candidates {
 		j, ok := s.lookup(c)
 		if !ok {
 			return nil, fmt.Errorf("candidate %d: %w: %q", n, models.ErrNotFound, c)
 		}
-		out[n] = Ranked{ID: c, Score: s.score(&q, j)}
+		sg := s.signals(&q, j)
+		if nb != nil {
+			sg = s.secondSignals(&q, j, nb)
+		}
+		score, _ := s.fuse(&q, sg)
+		out[n] = Ranked{ID: c, Score: score}
 		if n%cancelEvery == cancelEvery-1 {
 			if err := ctx.Err(); err != nil {
 				return nil, err

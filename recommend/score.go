@@ -15,7 +15,8 @@ import (
 // lie in [0, 1]. The defaults were measured on the dev judgments
 // (docs/relevance.md): lexical 1, latent 0.1, author 0.05; keyphrase-set
 // overlap and same area are off by default (they lowered nDCG), though
-// explanations still report them.
+// explanations still report them. Neighbourhood (0.1) applies only in the
+// second stage of [Service.Related].
 type Weights struct {
 	// Lexical: cosine of TF-IDF vectors over words, bigrams and keyphrases.
 	Lexical float64
@@ -27,14 +28,19 @@ type Weights struct {
 	Author float64
 	// Category: 1 for the same area.
 	Category float64
+	// Neighbourhood: how well a paper's broad topic agrees with that of
+	// the query paper's nearest papers (see neighbourhoodSignal). It
+	// re-orders the first stage's best papers in Related.
+	Neighbourhood float64
 }
 
+// withDefaults fills in the zero weights. A negative weight stays
+// negative, so that filling in again (a state re-assembled after a change
+// or from a snapshot) keeps it off; use weights the scores use.
 func (w Weights) withDefaults() Weights {
 	def := func(v *float64, d float64) {
 		if *v == 0 {
 			*v = d
-		} else if *v < 0 {
-			*v = 0
 		}
 	}
 	def(&w.Lexical, 1)
@@ -42,6 +48,15 @@ func (w Weights) withDefaults() Weights {
 	def(&w.Keyphrase, 0)
 	def(&w.Author, 0.05)
 	def(&w.Category, 0)
+	def(&w.Neighbourhood, 0.1)
+	return w
+}
+
+// used returns the weights the scores use: a negative weight is 0.
+func (w Weights) used() Weights {
+	for _, v := range []*float64{&w.Lexical, &w.Latent, &w.Keyphrase, &w.Author, &w.Category, &w.Neighbourhood} {
+		*v = max(0, *v)
+	}
 	return w
 }
 
@@ -60,12 +75,14 @@ type query struct {
 	category models.Category
 	// free is set for free text: no authors or area to compare.
 	free bool
+	// self is the paper's position (for a paper's own query).
+	self int
 }
 
 func (s *Service) paperQuery(i int) query {
 	d := &s.st.Docs[i]
 	return query{lex: d.Lex, shared: d.Shared, dense: d.Dense, phrases: d.Phrases, authors: d.Authors,
-		authorNorm: s.norms[i], category: s.st.Papers[i].Category}
+		authorNorm: s.norms[i], category: s.st.Papers[i].Category, self: i}
 }
 
 // attach scatters q's TF-IDF vector into a pooled dense array, so that
@@ -92,8 +109,11 @@ func (s *Service) attach(q *query) (release func()) {
 }
 
 // signals are the raw similarities of a query and a paper, each in [0, 1].
+// The neighbourhood signal is known only in Related's second stage, which
+// sets second.
 type signals struct {
-	lexical, latent, keyphrase, author, category float64
+	lexical, latent, keyphrase, author, category, neighbourhood float64
+	second                                                      bool
 }
 
 func (s *Service) signals(q *query, i int) signals {
@@ -145,10 +165,13 @@ func (s *Service) lexical(q *query, d *doc) float64 {
 // fuse returns the weighted mean of the signals that apply, and each
 // signal's contribution to it.
 func (s *Service) fuse(q *query, sg signals) (float64, Signals) {
-	w := s.cfg.Weights
+	w := s.cfg.Weights.used()
 	total := w.Lexical + w.Latent + w.Keyphrase
 	if !q.free {
 		total += w.Author + w.Category
+	}
+	if sg.second {
+		total += w.Neighbourhood
 	}
 	if total == 0 {
 		return 0, Signals{}
@@ -162,7 +185,10 @@ func (s *Service) fuse(q *query, sg signals) (float64, Signals) {
 		c.Author = w.Author * sg.author / total
 		c.Category = w.Category * sg.category / total
 	}
-	score := c.Lexical + c.Latent + c.Keyphrase + c.Author + c.Category
+	if sg.second {
+		c.Neighbourhood = w.Neighbourhood * sg.neighbourhood / total
+	}
+	score := c.Lexical + c.Latent + c.Keyphrase + c.Author + c.Category + c.Neighbourhood
 	return min(1, max(0, score)), c
 }
 
@@ -229,14 +255,17 @@ func dot32(a, b []float32) float64 {
 }
 
 // Signals are each signal's contribution to a score; they sum to it.
+// Neighbourhood is non-zero only for the papers Related's second stage
+// re-ordered.
 //
 // A plain value.
 type Signals struct {
-	Lexical   float64 `json:"lexical"`
-	Latent    float64 `json:"latent"`
-	Keyphrase float64 `json:"keyphrase"`
-	Author    float64 `json:"author"`
-	Category  float64 `json:"category"`
+	Lexical       float64 `json:"lexical"`
+	Latent        float64 `json:"latent"`
+	Keyphrase     float64 `json:"keyphrase"`
+	Author        float64 `json:"author"`
+	Category      float64 `json:"category"`
+	Neighbourhood float64 `json:"neighbourhood"`
 }
 
 // Term is a shared word, bigram or keyphrase and its share of the score.
@@ -266,9 +295,13 @@ type Why struct {
 // maxWhyTerms bounds the terms in an explanation.
 const maxWhyTerms = 8
 
-// explain says why paper i scored what it did for q.
-func (s *Service) explain(q *query, i int) Why {
+// explain says why paper i scored what it did for q; second, when set,
+// is the paper's signals in Related's second stage.
+func (s *Service) explain(q *query, i int, second *signals) Why {
 	sg := s.signals(q, i)
+	if second != nil {
+		sg = *second
+	}
 	_, contrib := s.fuse(q, sg)
 	d := &s.st.Docs[i]
 	why := Why{Signals: contrib, SameCategory: sg.category > 0, Terms: []Term{}, Keyphrases: []string{}, Authors: []string{}}
@@ -302,7 +335,7 @@ func (s *Service) explain(q *query, i int) Why {
 			}
 		}
 	}
-	why.Signals = Signals{round(contrib.Lexical), round(contrib.Latent), round(contrib.Keyphrase), round(contrib.Author), round(contrib.Category)}
+	why.Signals = Signals{round(contrib.Lexical), round(contrib.Latent), round(contrib.Keyphrase), round(contrib.Author), round(contrib.Category), round(contrib.Neighbourhood)}
 	return why
 }
 
