@@ -69,7 +69,7 @@ func TestWriteRoutes(t *testing.T) {
 		{name: "add again", method: "POST", target: "/v1/papers", body: newPaperJSON, header: auth, status: 409},
 		{name: "no title", method: "POST", target: "/v1/papers", body: `{"id": "x", "abstract": "a"}`, header: auth, status: 400, param: "title"},
 		{name: "bad date in a batch", method: "POST", target: "/v1/papers", header: auth, status: 400, param: "date",
-			body: `[{"id": "b1", "title": "t", "abstract": "a"}, {"id": "b2", "title": "t", "abstract": "a", "date": "soon"}]`,
+			body:   `[{"id": "b1", "title": "t", "abstract": "a"}, {"id": "b2", "title": "t", "abstract": "a", "date": "soon"}]`,
 			reason: "a batch is all or nothing: b1 is not added either"},
 		{name: "not JSON", method: "POST", target: "/v1/papers", body: "id,title", header: []string{"Authorization", "Bearer " + testToken, "Content-Type", "text/csv"}, status: 415},
 		{name: "empty", method: "POST", target: "/v1/papers", header: auth, status: 400, param: "body"},

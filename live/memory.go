@@ -16,11 +16,11 @@ import (
 // live. Nothing survives the process, and it keeps no snapshot. Safe for
 // concurrent use.
 type Memory struct {
-	mu       sync.Mutex
-	papers   []models.Paper
-	index    map[string]int
-	log      []models.Change
-	seq      uint64
+	mu     sync.Mutex
+	papers []models.Paper
+	index  map[string]int
+	log    []models.Change
+	seq    uint64
 }
 
 // NewMemory returns a store holding papers, with an empty log.
