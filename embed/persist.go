@@ -28,7 +28,7 @@ type tfidfState struct {
 // after decoding, set it with SetAnalyzer before use.
 func (m *TFIDF) GobEncode() ([]byte, error) {
 	cfg := m.cfg
-	cfg.Analyzer = nil
+	cfg.Analyzer, cfg.Progress = nil, nil
 	return encodeGob(tfidfState{Cfg: cfg, Names: m.names, Display: m.display, Kind: m.kind, IDF: m.idf, DF: m.df, Docs: m.docs, AvgLen: m.avgLen})
 }
 

@@ -42,6 +42,9 @@ type TFIDFConfig struct {
 	// Analyzer splits text into tokens (default [Analyze]; see
 	// [WordPiece.Analyze]). Keyphrase features always use Analyze.
 	Analyzer func(text string) []Token
+	// Progress, when set, is told how many documents FitTFIDF has analysed,
+	// after each chunk of them, from the goroutine that called it.
+	Progress func(done int)
 }
 
 func (c TFIDFConfig) withDefaults() TFIDFConfig {
@@ -158,6 +161,9 @@ func FitTFIDF(docs []Document, cfg TFIDFConfig) (*TFIDF, []Sparse) {
 			totalLen += c.length
 			counts[lo+k] = dc
 			*c = counted{}
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(hi)
 		}
 	}
 	if len(docs) > 0 {

@@ -81,6 +81,28 @@ type Config struct {
 	Candidates int
 	// MaxK bounds k in every query (default 100).
 	MaxK int
+	// Progress, when set, is told how a build advances, for a progress
+	// bar; calls come from one goroutine at a time. Not part of the
+	// engine: snapshots leave it out.
+	Progress func(Progress)
+}
+
+// Progress is a step of a build: Stage names it ("keyphrases",
+// "features", "latent", "index", "themes", and "done" at the end), and
+// Done of Total papers are through it (Total 0 for a step that is not
+// counted in papers).
+//
+// A plain value.
+type Progress struct {
+	Stage       string
+	Done, Total int
+}
+
+// report tells cfg.Progress, when set.
+func (c Config) report(stage string, done, total int) {
+	if c.Progress != nil {
+		c.Progress(Progress{Stage: stage, Done: done, Total: total})
+	}
 }
 
 // Defaults for Config.
@@ -191,6 +213,7 @@ func New(ctx context.Context, corpus *models.Corpus, cfg Config) (*Service, erro
 		for i := range s.st.Docs {
 			dense[i] = s.st.Docs[i].Dense
 		}
+		s.cfg.report("themes", 0, 0)
 		s.st.Themes, err = themes.Build(ctx, themes.Input{Papers: s.st.Papers, Vectors: dense, Similarity: s.Similarity}, s.cfg.Themes)
 		if err != nil {
 			return nil, fmt.Errorf("build themes: %w", err)
@@ -198,6 +221,7 @@ func New(ctx context.Context, corpus *models.Corpus, cfg Config) (*Service, erro
 		s.st.Stats.Themes = len(s.st.Themes.Themes())
 	}
 	s.st.Stats.Duration = time.Since(start)
+	s.cfg.report("done", len(s.st.Papers), len(s.st.Papers))
 	return s, nil
 }
 
@@ -221,6 +245,7 @@ func fit(ctx context.Context, papers []models.Paper, cfg Config) (state, error) 
 			lines = append(lines, phraseDoc(p))
 		}
 	}
+	cfg.report("keyphrases", 0, len(papers))
 	st.Phrases = embed.LearnPhrases(lines, cfg.Phrases)
 	st.Papers = slices.Clone(papers)
 	for i := range st.Papers {
@@ -233,8 +258,11 @@ func fit(ctx context.Context, papers []models.Paper, cfg Config) (state, error) 
 	for i, p := range st.Papers {
 		docs[i] = document(p)
 	}
+	cfg.report("keyphrases", len(papers), len(papers))
 	var lexVecs []embed.Sparse
-	st.Lex, lexVecs = embed.FitTFIDF(docs, cfg.TFIDF)
+	tcfg := cfg.TFIDF
+	tcfg.Progress = func(done int) { cfg.report("features", done, len(docs)) }
+	st.Lex, lexVecs = embed.FitTFIDF(docs, tcfg)
 	if err := ctx.Err(); err != nil {
 		return state{}, err
 	}
@@ -245,6 +273,7 @@ func fit(ctx context.Context, papers []models.Paper, cfg Config) (state, error) 
 		shared[i] = st.Lex.Shared(v)
 	}
 	var dense [][]float32
+	cfg.report("latent", 0, 0)
 	st.LSA, dense, err = embed.FitLSA(shared, st.Lex.Len(), cfg.LSA)
 	if err != nil {
 		return state{}, fmt.Errorf("build: %w", err)
@@ -531,6 +560,7 @@ func (s *Service) BuiltWith(cfg Config) bool {
 	}
 	mine := s.cfg
 	cfg.TFIDF.Analyzer, mine.TFIDF.Analyzer = nil, nil
+	cfg.Progress, mine.Progress = nil, nil
 	return reflect.DeepEqual(cfg, mine)
 }
 

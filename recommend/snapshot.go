@@ -135,7 +135,7 @@ func (s *Service) WriteSnapshot(w io.Writer) ([32]byte, error) {
 	st := s.st
 	head := snapshotHeader{Config: st.Config, Seq: st.Seq, Stats: st.Stats, Papers: len(st.Papers),
 		Removed: st.Removed, Authors: st.Authors, Themes: st.Themes != nil}
-	head.Config.TFIDF.Analyzer = nil
+	head.Config.TFIDF.Analyzer, head.Config.Progress = nil, nil
 	head.Stats.Duration = 0 // not part of the engine; keeps the bytes reproducible
 	graph, isGraph := s.line.index.(*vectorindex.HNSW)
 	head.Graph = isGraph

@@ -119,7 +119,10 @@ func (e *env) buildFrom(ctx context.Context, c *models.Corpus, f corpusFlags, tu
 	if tune != nil {
 		tune(&cfg)
 	}
+	var finish func()
+	cfg.Progress, finish = e.progress()
 	svc, err := recommend.New(ctx, c, cfg)
+	finish()
 	if err != nil {
 		return nil, err
 	}

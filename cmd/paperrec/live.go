@@ -73,6 +73,7 @@ func (e *env) openEngine(ctx context.Context, cf corpusFlags, sf serveFlags, bui
 			return nil, err
 		}
 	}
+	build.Progress, _ = e.progress() // the build reports "done" at its end, which ends the bars
 	eng, err := live.Open(ctx, store, live.Config{Build: build, RefitAfter: sf.refitAfter, Logger: e.log})
 	if err != nil {
 		if closer != nil {

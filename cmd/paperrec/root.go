@@ -28,6 +28,8 @@ type env struct {
 	// flagErr holds malformed flag defaults read from the environment,
 	// reported as usage errors when a command that reads them runs.
 	flagErr error
+	// quiet turns progress bars off (--quiet).
+	quiet bool
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
@@ -43,6 +45,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.PersistentFlags().BoolVarP(&e.quiet, "quiet", "q", false, "no progress bars (they show only on a terminal; log lines remain)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(e.serveCmd(), e.relatedCmd(), e.searchCmd(), e.exportCmd(), e.evalCmd(), e.rankCmd(), e.clustersCmd(), e.buildCmd(),
 		e.addCmd(), e.rmCmd(), e.benchCmd())

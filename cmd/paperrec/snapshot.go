@@ -17,7 +17,7 @@ import (
 
 // writeSnapshot writes svc to path atomically (temp file, fsync, rename)
 // and a sha256sum-style sidecar path+".sha256".
-func writeSnapshot(svc *recommend.Service, path string) ([32]byte, int64, error) {
+func (e *env) writeSnapshot(svc *recommend.Service, path string) ([32]byte, int64, error) {
 	pf, err := renameio.NewPendingFile(path)
 	if err != nil {
 		return [32]byte{}, 0, fmt.Errorf("write snapshot %s: %w", path, err)
@@ -26,8 +26,10 @@ func writeSnapshot(svc *recommend.Service, path string) ([32]byte, int64, error)
 	if err := pf.Chmod(0o644); err != nil {
 		return [32]byte{}, 0, fmt.Errorf("write snapshot %s: %w", path, err)
 	}
-	bw := bufio.NewWriterSize(pf, 1<<20)
+	w, done := e.byteBar(pf, "snapshot")
+	bw := bufio.NewWriterSize(w, 1<<20)
 	sum, err := svc.WriteSnapshot(bw)
+	done()
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -84,7 +86,7 @@ func (e *env) buildCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sum, size, err := writeSnapshot(svc, out)
+			sum, size, err := e.writeSnapshot(svc, out)
 			if err != nil {
 				return err
 			}
