@@ -25,7 +25,9 @@ type metrics struct {
 	inFlight prometheus.Gauge         // every request being served
 	atWork   prometheus.Gauge         // /v1 requests holding a place
 	shed     prometheus.Counter
-	handler  http.Handler // the text exposition of reg
+	// cacheHits counts answers sent from the answer cache.
+	cacheHits prometheus.Counter
+	handler   http.Handler // the text exposition of reg
 }
 
 // newMetrics registers the server's collectors, the Go runtime's and the
@@ -44,6 +46,8 @@ func newMetrics(reg *prometheus.Registry, current func() *view, status func() li
 			Help: "Requests of the /v1 routes holding one of the MaxInFlight places now."}),
 		shed: prometheus.NewCounter(prometheus.CounterOpts{Name: "paperrec_requests_shed_total",
 			Help: "Requests answered 503 at once because MaxInFlight requests were at work."}),
+		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{Name: "paperrec_answer_cache_hits_total",
+			Help: "Lookups answered from the answer cache of the engine version, without computing."}),
 	}
 	stat := func(f func(v *view) float64) func() float64 {
 		return func() float64 {
@@ -53,7 +57,7 @@ func newMetrics(reg *prometheus.Registry, current func() *view, status func() li
 			return 0
 		}
 	}
-	reg.MustRegister(m.requests, m.latency, m.inFlight, m.atWork, m.shed,
+	reg.MustRegister(m.requests, m.latency, m.inFlight, m.atWork, m.shed, m.cacheHits,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "paperrec_ready",
 			Help: "1 when an engine is loaded and answering, else 0."}, stat(func(*view) float64 { return 1 })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "paperrec_papers",

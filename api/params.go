@@ -30,6 +30,9 @@ type querySpec struct {
 	names []string
 	// expensive routes always count as expensive for admission.
 	expensive bool
+	// cached answers (GET) are kept per engine version and query, and sent
+	// again without computing (Config.AnswerCache).
+	cached bool
 }
 
 // check reads the query string strictly: a malformed one, an unknown

@@ -69,6 +69,9 @@ const (
 	// the slowest query of the bundled corpus (k=100 with diversity 1 takes
 	// 11 ms alone), so only overload or a far larger corpus reaches it.
 	DefaultTimeout = 3 * time.Second
+	// DefaultAnswerCache is the default of Config.AnswerCache: every paper
+	// of a corpus of a few thousand, at about 5 KB an answer.
+	DefaultAnswerCache = 4096
 	// DefaultAccessLogSample is the default N of AccessLogSampled.
 	DefaultAccessLogSample = 100
 )
@@ -118,6 +121,12 @@ type Config struct {
 	// for /healthz and /metrics, so that an operator sees at once whether
 	// replicas agree.
 	Status func() live.Status
+	// AnswerCache is how many answers of the lookup routes (a paper, the
+	// papers, related, search) are kept per engine version, encoded, and
+	// sent again for the same query without computing (default
+	// DefaultAnswerCache; negative: none). Answers over 64 KiB are not
+	// kept. A new engine version starts an empty cache.
+	AnswerCache int
 	// Metrics is the registry /metrics serves. The server registers its
 	// collectors on it, and the Go runtime's and the process's; the caller
 	// may add its own. Nil: a new registry. One server per registry.
@@ -149,6 +158,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Metrics == nil {
 		c.Metrics = prometheus.NewRegistry()
+	}
+	if c.AnswerCache == 0 {
+		c.AnswerCache = DefaultAnswerCache
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c
@@ -200,10 +212,10 @@ func New(src Source, cfg Config) *Server {
 	filters := []string{"category", "from", "to", "exclude"}
 	options := append([]string{"k", "diversity"}, filters...)
 	v1 := e.Group("/v1")
-	s.route(v1, "GET", "/papers", querySpec{names: append([]string{"limit", "offset"}, filters...)}, (*Server).listPapers)
-	s.route(v1, "GET", "/papers/:id", querySpec{}, (*Server).getPaper)
-	s.route(v1, "GET", "/papers/:id/related", querySpec{names: append([]string{"format", "href"}, options...)}, (*Server).related)
-	s.route(v1, "GET", "/search", querySpec{names: append([]string{"q"}, options...)}, (*Server).search)
+	s.route(v1, "GET", "/papers", querySpec{names: append([]string{"limit", "offset"}, filters...), cached: true}, (*Server).listPapers)
+	s.route(v1, "GET", "/papers/:id", querySpec{cached: true}, (*Server).getPaper)
+	s.route(v1, "GET", "/papers/:id/related", querySpec{names: append([]string{"format", "href"}, options...), cached: true}, (*Server).related)
+	s.route(v1, "GET", "/search", querySpec{names: append([]string{"q"}, options...), cached: true}, (*Server).search)
 	s.route(v1, "POST", "/recommend", querySpec{expensive: true}, (*Server).recommend)
 	s.route(v1, "GET", "/clusters", querySpec{}, (*Server).listClusters)
 	s.route(v1, "GET", "/clusters/:id", querySpec{}, (*Server).getCluster)
@@ -239,6 +251,15 @@ func (s *Server) route(g *gin.RouterGroup, method, path string, spec querySpec, 
 		if v == nil {
 			fail(c, errNotReady)
 			return
+		}
+		if spec.cached && v.answers != nil {
+			key := c.Request.URL.Path + "?" + c.Request.URL.RawQuery
+			if e, ok := v.answers.Get(key); ok {
+				s.metrics.cacheHits.Inc()
+				s.sendEncoded(c, e, nil)
+				return
+			}
+			c.Set(answerKey, key)
 		}
 		costly := spec.expensive || expensive(q)
 		release, ok := s.admit.acquire(costly)
@@ -340,6 +361,13 @@ func (s *Server) send(c *gin.Context, contentType string, body []byte) {
 		fail(c, err)
 		return
 	}
+	if key := c.GetString(answerKey); key != "" && len(body) <= maxCachedAnswer {
+		// Keep the answer for the next request of the same query.
+		e := encodeBody(contentType, body)
+		s.answers.Add(key, e)
+		s.sendEncoded(c, e, nil)
+		return
+	}
 	zip := len(body) >= minGzip && acceptsGzip(c.GetHeader("Accept-Encoding"))
 	if len(body) >= minGzip {
 		c.Writer.Header().Add("Vary", "Accept-Encoding")
@@ -376,13 +404,25 @@ func encode(v any) (*encoded, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &encoded{contentType: "application/json; charset=utf-8", body: body, etag: etagOf(body, "")}
+	return encodeBody("application/json; charset=utf-8", body), nil
+}
+
+// encodeBody compresses body and tags both forms.
+func encodeBody(contentType string, body []byte) *encoded {
+	e := &encoded{contentType: contentType, body: body, etag: etagOf(body, "")}
 	if len(body) >= minGzip {
 		e.gz = gzipped(body)
 		e.gzETag = etagOf(body, "-gz")
 	}
-	return e, nil
+	return e
 }
+
+// answerKey is the gin context key under which a cached route's handler
+// finds the key to keep its answer under.
+const answerKey = "paperrec.answer"
+
+// maxCachedAnswer is the largest answer kept in the answer cache.
+const maxCachedAnswer = 64 << 10
 
 // sendEncoded writes a cached answer as send would write its body.
 func (s *Server) sendEncoded(c *gin.Context, e *encoded, err error) {

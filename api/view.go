@@ -1,6 +1,7 @@
 package api
 
 import (
+	lru "github.com/hashicorp/golang-lru/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,10 +27,16 @@ type view struct {
 	// marshalled, hashed and compressed once (4–7 ms each) per service.
 	themesAnswer func() (*encoded, error)
 	mapAnswer    func() (*encoded, error)
+	// answers are the lookup routes' answers for this service, by path and
+	// query (nil when Config.AnswerCache is negative).
+	answers *lru.Cache[string, *encoded]
 }
 
-func newView(svc *recommend.Service) *view {
+func newView(svc *recommend.Service, answers int) *view {
 	v := &view{svc: svc, categories: map[string]models.Category{}}
+	if answers > 0 {
+		v.answers, _ = lru.New[string, *encoded](answers) // the size is positive
+	}
 	var names []string
 	for _, p := range svc.AllPapers() {
 		if p.Category == "" {
@@ -58,7 +65,7 @@ func (s *core) current() *view {
 	if v := s.cur.Load(); v != nil && v.svc == svc {
 		return v
 	}
-	v := newView(svc)
+	v := newView(svc, s.cfg.AnswerCache)
 	s.cur.Store(v)
 	return v
 }

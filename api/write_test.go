@@ -3,11 +3,14 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/paperrec/paperrec/data"
 	"github.com/paperrec/paperrec/live"
@@ -170,5 +173,39 @@ func TestWritesWhileTheStoreIsDown(t *testing.T) {
 	}
 	if w := serveOn(s, "GET", "/v1/papers/"+fisherID+"/related?k=3", ""); w.Code != 200 {
 		t.Errorf("read with the store down: %d", w.Code)
+	}
+}
+
+// TestAnswerCache checks that a repeated lookup is answered from the cache
+// of its engine version, and that a write (a new version) is never answered
+// from the old version's cache.
+func TestAnswerCache(t *testing.T) {
+	s, eng := writeServer(t)
+	id := eng.Service().AllPapers()[3].ID
+	target := "/v1/papers/" + id + "/related?k=5"
+	first := serveOn(s, "GET", target, "", "Accept-Encoding", "gzip")
+	second := serveOn(s, "GET", target, "", "Accept-Encoding", "gzip")
+	if first.Code != 200 || second.Code != 200 || first.Body.String() != second.Body.String() || first.Header().Get("ETag") != second.Header().Get("ETag") {
+		t.Fatalf("two lookups differ: %d %d", first.Code, second.Code)
+	}
+	if got := testutil.ToFloat64(s.metrics.cacheHits); got != 1 {
+		t.Errorf("cache hits %v, want 1", got)
+	}
+	if w := serveOn(s, "GET", target, "", "If-None-Match", second.Header().Get("ETag"), "Accept-Encoding", "gzip"); w.Code != 304 {
+		t.Errorf("If-None-Match on a cached answer: %d", w.Code)
+	}
+	// Remove the paper's best related paper: the next answer must not hold it.
+	var rel struct{ Related []struct{ ID string } }
+	plain := serveOn(s, "GET", target, "")
+	if err := json.Unmarshal(plain.Body.Bytes(), &rel); err != nil {
+		t.Fatal(err)
+	}
+	gone := rel.Related[0].ID
+	if w := serveOn(s, "DELETE", "/v1/papers/"+gone, "", "Authorization", "Bearer "+testToken); w.Code != 200 {
+		t.Fatalf("delete: %d %s", w.Code, w.Body)
+	}
+	after := serveOn(s, "GET", target, "")
+	if strings.Contains(after.Body.String(), `"id":"`+gone+`"`) {
+		t.Errorf("a cached answer of the old version was sent after a write: %s", after.Body)
 	}
 }
