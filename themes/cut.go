@@ -249,7 +249,12 @@ func assignNoise(p *partition, vecs [][]float32, budget float64, n int) {
 			p.of[f.paper] = f.theme
 		}
 	}
-	// Number the themes by size.
+	numberBySize(p, n)
+}
+
+// numberBySize numbers the themes by size, largest first (ties: the theme
+// whose first paper comes first).
+func numberBySize(p *partition, n int) {
 	count := make([]int, p.k)
 	first := make([]int, p.k)
 	for t := range first {

@@ -177,6 +177,7 @@ func Build(ctx context.Context, in Input, cfg Config) (*Model, error) {
 	if err := in.check(); err != nil {
 		return nil, fmt.Errorf("build themes: %w", err)
 	}
+	set := cfg
 	cfg, err := cfg.withDefaults(n)
 	if err != nil {
 		return nil, fmt.Errorf("build themes: %w", err)
@@ -187,12 +188,30 @@ func Build(ctx context.Context, in Input, cfg Config) (*Model, error) {
 		return nil, err
 	}
 	sim := similarityMatrix(g)
-	nb := neighbours(sim, len(g.size), layoutNeighbours)
-	dend := averageLinkage(g, sim)
+	nb := neighbours(sim, len(g.size), max(layoutNeighbours, graphNeighbours+graphNeighbours/2))
+	var part partition
+	if cfg.K == 0 {
+		part, err = consensusThemes(ctx, g, sim, nb, cfg.MinSize)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.K > 0 || part.k < cfg.MinK || part.k > cfg.MaxK {
+		// A set number of themes, or a consensus out of bounds: the
+		// average-linkage tree cut HDBSCAN-style (see cutTree).
+		auto := part.k
+		tc := cfg
+		if set.MinSize == 0 {
+			tc.MinSize = max(2, (n+cfg.MaxK-1)/cfg.MaxK) // BERTopic's min_topic_size
+		}
+		part = cutTree(averageLinkage(g, sim), g, tc)
+		if cfg.K == 0 {
+			part.selected = auto
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	part := cutTree(dend, g, cfg)
 	assignNoise(&part, in.Vectors, cfg.OutlierBudget, n)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -202,6 +221,9 @@ func Build(ctx context.Context, in Input, cfg Config) (*Model, error) {
 	m.describe(in, part, cfg)
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	for i := range nb {
+		nb[i] = nb[i][:min(len(nb[i]), layoutNeighbours)]
 	}
 	m.layout, err = layout(ctx, in.Vectors, g, nb, m.of, cfg.Seed)
 	if err != nil {
@@ -258,7 +280,7 @@ func (c Config) withDefaults(n int) (Config, error) {
 	c.MaxK = max(1, min(c.MaxK, n))
 	c.MinK = max(1, min(c.MinK, c.MaxK))
 	if c.MinSize == 0 {
-		c.MinSize = max(2, (n+c.MaxK-1)/c.MaxK)
+		c.MinSize = min(n, max(smallTheme+2, int(math.Round(root/5))))
 	}
 	if c.Seed == 0 {
 		c.Seed = DefaultSeed

@@ -1,0 +1,189 @@
+package themes
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// Consensus (evidence accumulation: Fred and Jain 2005; Lancichinetti and
+// Fortunato 2012 for communities): the groups are clustered
+// [consensusFolds]·[consensusRounds] times, each run leaving one fold of
+// them out, and the themes are the groups that the runs put together in
+// at least [consensusCut] of the runs that hold both. A theme that holds
+// only on one draw of the corpus (a chance merge of two lines of work
+// that happen to share words) does not survive, which makes the themes
+// robust to a changed corpus (docs/themes.md: ARI of 90% subsamples).
+const (
+	consensusFolds  = 10
+	consensusRounds = 3
+	consensusCut    = 0.5
+)
+
+// coAssociation returns the m×m matrix of the share of runs that put two
+// groups in one community, of the runs that hold both. Each round splits
+// the groups into folds by a fixed permutation (no seed: the themes do not
+// depend on Config.Seed), and each run of the round leaves one fold out.
+// nb holds each group's most similar others, most similar first, enough
+// of them that graphNeighbours remain when a fold is left out.
+func coAssociation(ctx context.Context, g groups, sim []float32, nb [][]int) ([]float32, error) {
+	m := len(g.size)
+	folds, rounds := consensusFolds, consensusRounds
+	if m < 2*folds {
+		folds, rounds = 1, 1 // too few groups to leave any out
+	}
+	rng := rand.New(rand.NewPCG(0x636f6e73, 0x656e7375)) // "consensus"
+	fold := make([]int, m)
+	at := make([]int, m)
+	together := make([]uint16, m*m)
+	both := make([]uint16, m*m)
+	for r := range folds * rounds {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if r%folds == 0 {
+			for i, p := range rng.Perm(m) {
+				fold[p] = i % folds
+			}
+		}
+		var keep []int
+		for a := range m {
+			at[a] = -1
+			if folds == 1 || fold[a] != r%folds {
+				at[a] = len(keep)
+				keep = append(keep, a)
+			}
+		}
+		comm := louvain(knnGraph(sim, m, nb, keep, at, graphNeighbours), resolution)
+		for x, a := range keep {
+			row := a * m
+			for y := x + 1; y < len(keep); y++ {
+				b := keep[y]
+				both[row+b]++
+				if comm[x] == comm[y] {
+					together[row+b]++
+				}
+			}
+		}
+	}
+	out := make([]float32, m*m)
+	for a := range m {
+		for b := a + 1; b < m; b++ {
+			if n := both[a*m+b]; n > 0 {
+				v := float32(together[a*m+b]) / float32(n)
+				out[a*m+b], out[b*m+a] = v, v
+			}
+		}
+	}
+	return out, nil
+}
+
+// consensusThemes returns the themes of the consensus: the clusters of the
+// average-linkage tree of the co-association cut at [consensusCut]. A
+// cluster of minSize papers or more is a theme; a smaller one of at least
+// [smallTheme] papers is a theme when its papers are at least as close to
+// each other (mean cosine) as those of the median theme: a small line of
+// work that the outlier group would otherwise hide (three papers on Big
+// Bang nucleosynthesis). The papers of other clusters are noise.
+func consensusThemes(ctx context.Context, g groups, sim []float32, nb [][]int, minSize int) (partition, error) {
+	co, err := coAssociation(ctx, g, sim, nb)
+	if err != nil {
+		return partition{}, err
+	}
+	cg := g
+	cg.self = make([]float64, len(g.size))
+	for i := range cg.self {
+		cg.self[i] = 1 // a group is always with itself
+	}
+	p := cutAtHeight(averageLinkage(cg, co), g, consensusCut, min(smallTheme, minSize))
+	// Size and cohesion of each cluster, from its groups' sums.
+	dim := len(g.sum[0])
+	sums := make([][]float64, p.k)
+	sizes := make([]int, p.k)
+	for t := range sums {
+		sums[t] = make([]float64, dim)
+	}
+	groupTheme := make([]int, len(g.size))
+	for i, t := range p.of {
+		groupTheme[g.of[i]] = t
+	}
+	for a, t := range groupTheme {
+		if t >= 0 {
+			sizes[t] += g.size[a]
+			for d, x := range g.sum[a] {
+				sums[t][d] += x
+			}
+		}
+	}
+	cohesion := make([]float64, p.k)
+	var big []float64
+	for t := range sums {
+		n := float64(sizes[t])
+		if n > 1 {
+			cohesion[t] = (dot64(sums[t], sums[t]) - n) / (n * (n - 1)) // unit vectors: Σ|x|² = n
+		}
+		if sizes[t] >= minSize {
+			big = append(big, cohesion[t])
+		}
+	}
+	bar := math.Inf(1)
+	if len(big) > 0 {
+		slices.Sort(big)
+		bar = big[len(big)/2]
+	}
+	rename := make([]int, p.k)
+	k := 0
+	for t := range rename {
+		rename[t] = noise
+		if sizes[t] >= minSize || cohesion[t] >= bar {
+			rename[t] = k
+			k++
+		}
+	}
+	for i, t := range p.of {
+		if t >= 0 {
+			p.of[i] = rename[t]
+		}
+	}
+	p.k, p.selected = k, k
+	return p, nil
+}
+
+// smallTheme is the fewest papers of a theme below the minimum size.
+const smallTheme = 3
+
+// cutAtHeight returns the clusters of the dendrogram that formed at or above
+// the given similarity and hold at least minSize papers; the papers of
+// smaller ones are noise.
+func cutAtHeight(d dendrogram, g groups, level float64, minSize int) partition {
+	p := partition{minSize: minSize}
+	groupTheme := make([]int, len(g.size))
+	for i := range groupTheme {
+		groupTheme[i] = noise
+	}
+	var buf []int
+	stack := []int{d.root()}
+	for len(stack) > 0 {
+		nd := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if d.left[nd] >= 0 && d.height[nd] < level {
+			stack = append(stack, d.right[nd], d.left[nd])
+			continue
+		}
+		if d.size[nd] < minSize {
+			continue
+		}
+		buf = d.leaves(nd, buf[:0])
+		for _, leaf := range buf {
+			groupTheme[leaf] = p.k
+		}
+		p.k++
+	}
+	p.selected = p.k
+	p.of = make([]int, len(g.of))
+	for i, grp := range g.of {
+		p.of[i] = groupTheme[grp]
+	}
+	return p
+}
