@@ -350,6 +350,7 @@ func (m *Model) describe(in Input, part partition, cfg Config) {
 	}
 	terms := newTermModel(in.Papers)
 	weights := terms.classWeights(members)
+	labels := terms.labels(members, weights, part.outliers > 0)
 	m.themes = make([]Theme, classes)
 	m.titles = map[string]string{}
 	for c, mem := range members {
@@ -372,7 +373,7 @@ func (m *Model) describe(in Input, part partition, cfg Config) {
 		}
 		t.Terms = terms.top(weights[c], maxTerms)
 		if !t.Outlier {
-			t.Label = terms.label(weights[c])
+			t.Label = labels[c]
 			t.Summary = summarize(in.Papers, central, terms, weights[c])
 		} else {
 			t.Summary = outlierSummary(t)
