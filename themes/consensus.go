@@ -33,6 +33,12 @@ func coAssociation(ctx context.Context, g groups, sim []float32, nb [][]int) ([]
 	if m < 2*folds {
 		folds, rounds = 1, 1 // too few groups to leave any out
 	}
+	// A micro-cluster stands for many papers: its neighbours are fewer
+	// groups than a paper's are papers.
+	k := graphNeighbours
+	if papers := len(g.of); papers > m {
+		k = max(10, min(k, int(math.Round(float64(k*m)/float64(papers)))))
+	}
 	rng := rand.New(rand.NewPCG(0x636f6e73, 0x656e7375)) // "consensus"
 	fold := make([]int, m)
 	at := make([]int, m)
@@ -55,7 +61,7 @@ func coAssociation(ctx context.Context, g groups, sim []float32, nb [][]int) ([]
 				keep = append(keep, a)
 			}
 		}
-		comm := louvain(knnGraph(sim, m, nb, keep, at, graphNeighbours), resolution)
+		comm := louvain(knnGraph(sim, g.size, nb, keep, at, k), resolution)
 		for x, a := range keep {
 			row := a * m
 			for y := x + 1; y < len(keep); y++ {

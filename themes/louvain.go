@@ -32,8 +32,10 @@ type graph struct {
 // knnGraph returns the graph of nodes joined to their k most similar others
 // by the positive cosine, from the candidate lists nb (most similar first)
 // of the nodes that are kept (keep[i] is the original index of node i, and
-// at is its position, -1 for a node left out).
-func knnGraph(sim []float32, m int, nb [][]int, keep, at []int, k int) graph {
+// at is its position, -1 for a node left out). An edge between groups
+// weighs their cosine times both sizes: the edges their papers would have.
+func knnGraph(sim []float32, size []int, nb [][]int, keep, at []int, k int) graph {
+	m := len(size)
 	n := len(keep)
 	type edge struct {
 		b int
@@ -51,7 +53,7 @@ func knnGraph(sim []float32, m int, nb [][]int, keep, at []int, k int) graph {
 				continue
 			}
 			taken++
-			if w := float64(sim[a*m+o]); w > 0 {
+			if w := float64(sim[a*m+o]) * float64(size[a]*size[o]); w > 0 {
 				lists[i] = append(lists[i], edge{j, w})
 				lists[j] = append(lists[j], edge{i, w})
 			}
