@@ -43,14 +43,29 @@ func coAssociation(ctx context.Context, g groups, sim []float32, nb [][]int) ([]
 	fold := make([]int, m)
 	at := make([]int, m)
 	together := make([]uint16, m*m)
-	both := make([]uint16, m*m)
+	// Runs that hold both of two groups: all runs but those that leave out
+	// either, that is folds·rounds − 2·rounds plus the rounds in which the
+	// two share a fold (both left out at once).
+	sameFold := make([]uint16, m*m)
+	var byFold [][]int
 	for r := range folds * rounds {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		if r%folds == 0 {
+			byFold = make([][]int, folds)
 			for i, p := range rng.Perm(m) {
 				fold[p] = i % folds
+				byFold[i%folds] = append(byFold[i%folds], p)
+			}
+			if folds > 1 {
+				for _, f := range byFold {
+					for _, a := range f {
+						for _, b := range f {
+							sameFold[a*m+b]++
+						}
+					}
+				}
 			}
 		}
 		var keep []int
@@ -62,22 +77,28 @@ func coAssociation(ctx context.Context, g groups, sim []float32, nb [][]int) ([]
 			}
 		}
 		comm := louvain(knnGraph(sim, g.size, nb, keep, at, k), resolution)
+		members := map[int][]int{}
 		for x, a := range keep {
-			row := a * m
-			for y := x + 1; y < len(keep); y++ {
-				b := keep[y]
-				both[row+b]++
-				if comm[x] == comm[y] {
-					together[row+b]++
+			members[comm[x]] = append(members[comm[x]], a)
+		}
+		for _, list := range members {
+			for _, a := range list {
+				for _, b := range list {
+					together[a*m+b]++
 				}
 			}
 		}
 	}
 	out := make([]float32, m*m)
+	runs := folds * rounds
 	for a := range m {
 		for b := a + 1; b < m; b++ {
-			if n := both[a*m+b]; n > 0 {
-				v := float32(together[a*m+b]) / float32(n)
+			both := runs
+			if folds > 1 {
+				both += int(sameFold[a*m+b]) - 2*rounds
+			}
+			if both > 0 {
+				v := float32(together[a*m+b]) / float32(both)
 				out[a*m+b], out[b*m+a] = v, v
 			}
 		}
