@@ -164,3 +164,47 @@ func full2(full, keep []int) []int {
 	}
 	return out
 }
+
+// TestThemesCohesion prints each theme's cohesion (mean cosine between its
+// members), loosest first.
+func TestThemesCohesion(t *testing.T) {
+	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
+		t.Skip("set PAPERREC_EXPERIMENTS=1")
+	}
+	b := load(t)
+	m := model(t, 1)
+	byID := map[string]int{}
+	for i, p := range b.in.Papers {
+		byID[p.ID] = i
+	}
+	type row struct {
+		label string
+		size  int
+		coh   float64
+	}
+	var rows []row
+	for _, th := range m.Themes() {
+		s, n := 0.0, 0
+		for x, a := range th.Members {
+			for _, c := range th.Members[x+1:] {
+				va, vc := b.in.Vectors[byID[a]], b.in.Vectors[byID[c]]
+				d := 0.0
+				for k := range va {
+					d += float64(va[k]) * float64(vc[k])
+				}
+				s += d
+				n++
+			}
+		}
+		rows = append(rows, row{th.Label, th.Size, s / float64(max(1, n))})
+	}
+	slices.SortFunc(rows, func(a, b row) int {
+		if a.coh < b.coh {
+			return -1
+		}
+		return 1
+	})
+	for _, r := range rows {
+		t.Logf("%.3f %3d %s", r.coh, r.size, r.label)
+	}
+}

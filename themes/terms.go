@@ -378,32 +378,39 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 	for c := range head {
 		head[c], second[c] = -1, -1
 	}
-	// Heads: concentrated phrases that two papers list; for a class left
-	// without one, a concentrated phrase that one paper lists (and others
-	// use); then its best unused phrase.
 	concentrated := func(c, t int) bool { return float64(count[c][t]) >= headShare*float64(m.df[t]) }
-	for pass := range 3 {
-		listed, ok := 2, concentrated
-		switch pass {
-		case 1:
-			listed = 1
-		case 2:
-			ok = func(int, int) bool { return true }
-		}
-		for _, x := range candidates(listed, ok) {
-			if head[x.class] < 0 && !used[x.term] && !m.overlaps(x.term, used) {
-				head[x.class] = x.term
-				used[x.term] = true
+	pickHeads := func(passes ...int) {
+		// Heads: concentrated phrases that two papers list; for a class left
+		// without one, a concentrated phrase that one paper lists (and others
+		// use); then its best unused phrase.
+		for _, pass := range passes {
+			listed, ok := 2, concentrated
+			switch pass {
+			case 1:
+				listed = 1
+			case 2:
+				ok = func(int, int) bool { return true }
+			}
+			for _, x := range candidates(listed, ok) {
+				if head[x.class] < 0 && !used[x.term] && !m.overlaps(x.term, used) {
+					head[x.class] = x.term
+					used[x.term] = true
+				}
 			}
 		}
 	}
+	// Heads: concentrated phrases that two papers list, then seconds, then
+	// for a class left without a head, a concentrated phrase that one paper
+	// lists (and others use), then its best unused phrase.
+	pickHeads(0)
 	// Seconds: a phrase that shares no word with the head, weighs at least
 	// [secondWeight] of it and is in at least [secondCover] of the papers
 	// without the head phrase.
 	for _, x := range candidates(2, func(c, t int) bool {
 		h := head[c]
 		if h < 0 || w[c][t] < secondWeight*w[c][h] || m.shareStem(h, t) ||
-			float64(count[c][t]) < headShare*float64(m.df[t]) {
+			float64(count[c][t]) < headShare*float64(m.df[t]) ||
+			float64(count[c][t]) < secondCover*float64(len(classes[c])) {
 			return false
 		}
 		without, gain := 0, 0
@@ -422,6 +429,7 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 			used[x.term] = true
 		}
 	}
+	pickHeads(1, 2)
 	out := make([]string, k)
 	for c := range k {
 		var parts []string
@@ -453,17 +461,17 @@ const (
 )
 
 // labelTerm reports whether a term may name a theme: a whole keyphrase of
-// at least listed papers (or, in a corpus without keyphrases, a shared title phrase),
-// written as words ("dark matter", "grokking", "LHC"), not as a hyphenated
-// modifier ("time-dependent").
+// at least listed papers (or, in a corpus without keyphrases, a shared
+// title phrase); a phrase of several words written as words ("dark
+// matter"), not joined by hyphens.
 func (m *termModel) labelTerm(t, listed int) bool {
 	if m.listed[t] < listed && !(m.noKeywords && m.phrase[t]) {
 		return false
 	}
-	if m.phrase[t] {
+	if m.phrase[t] && listed < 2 {
 		return strings.Contains(m.display[t], " ")
 	}
-	return !strings.Contains(m.display[t], "-")
+	return true
 }
 
 // has reports whether paper i has term t.
