@@ -1,7 +1,6 @@
 package themes
 
 import (
-	"cmp"
 	"slices"
 )
 
@@ -41,7 +40,8 @@ func knnGraph(sim []float32, size []int, nb [][]int, keep, at []int, k int) grap
 		b int
 		w float64
 	}
-	lists := make([][]edge, n)
+	out := make([][]edge, n) // each node's own choices, most similar first
+	in := make([][]edge, n)  // the choices of others that name it
 	for i, a := range keep {
 		taken := 0
 		for _, o := range nb[a] {
@@ -54,21 +54,24 @@ func knnGraph(sim []float32, size []int, nb [][]int, keep, at []int, k int) grap
 			}
 			taken++
 			if w := float64(sim[a*m+o]) * float64(size[a]*size[o]); w > 0 {
-				lists[i] = append(lists[i], edge{j, w})
-				lists[j] = append(lists[j], edge{i, w})
+				out[i] = append(out[i], edge{j, w})
+				in[j] = append(in[j], edge{i, w})
 			}
 		}
 	}
 	g := graph{adj: make([][]int, n), w: make([][]float64, n), deg: make([]float64, n)}
-	for i, l := range lists {
-		slices.SortFunc(l, func(x, y edge) int { return cmp.Compare(x.b, y.b) })
-		for e, x := range l {
-			if e > 0 && l[e-1].b == x.b {
-				continue // an edge both ends chose
+	seen := make([]int, n) // i+1 once node i lists a neighbour: an edge both ends chose counts once
+	for i := range n {
+		for _, list := range [][]edge{out[i], in[i]} {
+			for _, x := range list {
+				if seen[x.b] == i+1 {
+					continue
+				}
+				seen[x.b] = i + 1
+				g.adj[i] = append(g.adj[i], x.b)
+				g.w[i] = append(g.w[i], x.w)
+				g.deg[i] += x.w
 			}
-			g.adj[i] = append(g.adj[i], x.b)
-			g.w[i] = append(g.w[i], x.w)
-			g.deg[i] += x.w
 		}
 		g.tot += g.deg[i]
 	}
@@ -158,28 +161,32 @@ func louvain(g graph, gamma float64) []int {
 }
 
 // aggregate returns the graph of the communities c (k of them): one node
-// each, edges summed, the inner weight as a self-loop.
+// each, edges summed, the inner weight as a self-loop. Edges are listed in
+// the order they are first met, which is deterministic.
 func aggregate(g graph, c []int, k int) graph {
-	sums := make([]map[int]float64, k)
-	for i := range sums {
-		sums[i] = map[int]float64{}
-	}
-	for i, list := range g.adj {
-		for e, nb := range list {
-			sums[c[i]][c[nb]] += g.w[i][e]
-		}
+	members := make([][]int, k)
+	for i, x := range c {
+		members[x] = append(members[x], i)
 	}
 	out := graph{adj: make([][]int, k), w: make([][]float64, k), deg: make([]float64, k), tot: g.tot}
-	for a, s := range sums {
-		keys := make([]int, 0, len(s))
-		for b := range s {
-			keys = append(keys, b)
+	acc := make([]float64, k)
+	at := make([]int, k) // position in out.adj[a] plus one, while a is summed
+	for a, list := range members {
+		for _, i := range list {
+			for e, nb := range g.adj[i] {
+				b := c[nb]
+				if at[b] == 0 {
+					out.adj[a] = append(out.adj[a], b)
+					at[b] = len(out.adj[a])
+				}
+				acc[b] += g.w[i][e]
+			}
 		}
-		slices.Sort(keys)
-		for _, b := range keys {
-			out.adj[a] = append(out.adj[a], b)
-			out.w[a] = append(out.w[a], s[b])
-			out.deg[a] += s[b]
+		out.w[a] = make([]float64, len(out.adj[a]))
+		for x, b := range out.adj[a] {
+			out.w[a][x] = acc[b]
+			out.deg[a] += acc[b]
+			acc[b], at[b] = 0, 0
 		}
 	}
 	return out
