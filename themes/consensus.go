@@ -174,7 +174,50 @@ func consensusThemes(ctx context.Context, g groups, sim []float32, nb [][]int, m
 		}
 	}
 	p.k, p.selected = k, k
+	p.prefer = preferred(co, g, p)
 	return p, nil
+}
+
+// preferred returns, for each paper of no theme, the theme whose groups the
+// runs put its group with most often (mean co-association, by papers), or
+// -1 when the runs never did.
+func preferred(co []float32, g groups, p partition) []int {
+	m := len(g.size)
+	groupTheme := make([]int, m)
+	for i, t := range p.of {
+		groupTheme[g.of[i]] = t
+	}
+	size := make([]float64, p.k)
+	for a, t := range groupTheme {
+		if t >= 0 {
+			size[t] += float64(g.size[a])
+		}
+	}
+	best := make([]int, m)
+	sum := make([]float64, p.k)
+	for a, t := range groupTheme {
+		best[a] = -1
+		if t != noise {
+			continue
+		}
+		clear(sum)
+		for b, u := range groupTheme {
+			if u >= 0 {
+				sum[u] += float64(co[a*m+b]) * float64(g.size[b])
+			}
+		}
+		top := 0.0
+		for u, s := range sum {
+			if v := s / size[u]; v > top {
+				best[a], top = u, v
+			}
+		}
+	}
+	out := make([]int, len(g.of))
+	for i, grp := range g.of {
+		out[i] = best[grp]
+	}
+	return out
 }
 
 // smallTheme is the fewest papers of a theme below the minimum size.

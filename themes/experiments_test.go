@@ -39,6 +39,7 @@ func TestThemesExperiments(t *testing.T) {
 	b := load(t)
 	testConfig.K = envInt("PAPERREC_K")
 	testConfig.MinSize = envInt("PAPERREC_MINSIZE")
+	testConfig.OutlierBudget, _ = strconv.ParseFloat(os.Getenv("PAPERREC_BUDGET"), 64)
 	name := os.Getenv("PAPERREC_VARIANT")
 	if name == "" {
 		name = "current"
