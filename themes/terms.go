@@ -539,21 +539,50 @@ func mostCommon(m map[string]int) string {
 // write them away from the start of a sentence, when that is not plain
 // lower case: "qcd" → "QCD", "gaussian" → "Gaussian". Titles are left out:
 // their capitals are style, not spelling.
+//
+// A word capitalised only in a run of capitalised words ("Cosmic Microwave
+// Background") is written in title case there, which says nothing of its
+// spelling: such a capital counts only next to a lower-case word ("the
+// Monte Carlo method", "Gaussian processes") or when it is more than an
+// initial capital (QCD, LIGO).
 func (m *termModel) recase(papers []models.Paper) {
 	// Written forms with a capital, by lower-case word.
 	forms := map[string]map[string]int{}
 	lower := map[string]int{}
-	scanWords(papers, func(w string, initial bool) {
-		if initial || w == strings.ToLower(w) {
-			return
+	title := map[string]string{} // a capitalised form seen in a title-case run
+	type word struct {
+		w       string
+		initial bool
+	}
+	isLower := func(w string) bool { return w == strings.ToLower(w) && strings.ContainsFunc(w, unicode.IsLetter) }
+	var words []word
+	for _, p := range papers {
+		words = words[:0]
+		scanWords([]models.Paper{p}, func(w string, initial bool) { words = append(words, word{w, initial}) })
+		for j, x := range words {
+			if x.initial || x.w == strings.ToLower(x.w) {
+				continue
+			}
+			rest := x.w[1:]
+			low := strings.ToLower(x.w)
+			if title[low] == "" || x.w < title[low] {
+				title[low] = x.w
+				if _, ok := lower[low]; !ok {
+					lower[low] = 0
+				}
+			}
+			spelled := rest != strings.ToLower(rest) ||
+				(j > 0 && isLower(words[j-1].w)) || (j+1 < len(words) && isLower(words[j+1].w))
+			if !spelled {
+				continue
+			}
+			if forms[low] == nil {
+				forms[low] = map[string]int{}
+				lower[low] = 0
+			}
+			forms[low][x.w]++
 		}
-		low := strings.ToLower(w)
-		if forms[low] == nil {
-			forms[low] = map[string]int{}
-			lower[low] = 0
-		}
-		forms[low][w]++
-	})
+	}
 	scanWords(papers, func(w string, initial bool) {
 		if n, ok := lower[w]; ok && !initial {
 			lower[w] = n + 1
@@ -571,6 +600,12 @@ func (m *termModel) recase(papers []models.Paper) {
 				}
 			}
 			words[i] = strings.Join(parts, "-")
+			// A run of capitals goes on with a word the abstracts never
+			// write in lower case: "Big Bang" after "Big".
+			if i > 0 && words[i] == w && title[w] != "" && lower[w] == 0 &&
+				!isLower(words[i-1]) && words[i-1] != strings.ToUpper(words[i-1]) {
+				words[i] = title[w]
+			}
 		}
 		m.display[id] = strings.Join(words, " ")
 	}
