@@ -368,6 +368,9 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 			if d := cmp.Compare(a.class, b.class); d != 0 {
 				return d
 			}
+			if d := cmp.Compare(m.listed[b.term], m.listed[a.term]); d != 0 {
+				return d // on a tie, the phrase more papers list
+			}
 			return cmp.Compare(m.display[a.term], m.display[b.term])
 		})
 		return out
@@ -465,6 +468,9 @@ const (
 // title phrase); a phrase of several words written as words ("dark
 // matter"), not joined by hyphens.
 func (m *termModel) labelTerm(t, listed int) bool {
+	if m.phrase[t] && strings.Contains(m.display[t], " ") {
+		listed = min(listed, 1) // a phrase of words is a noun phrase
+	}
 	if m.listed[t] < listed && !(m.noKeywords && m.phrase[t]) {
 		return false
 	}
