@@ -4,15 +4,17 @@
 // papers, summarises it with an extractive paragraph, counts its areas and
 // years, and lays all papers out on a 2-D map where each theme is a region.
 //
-// The grouping is average-linkage agglomerative clustering of the papers'
-// dense unit vectors (cosine similarity), cut HDBSCAN-style: the dendrogram
-// is condensed with a minimum theme size, the number of themes is chosen by
-// excess of mass within [Config.MinK, Config.MaxK], and the papers that fall
-// out of every theme form an explicit outlier group within a budget. Up to
-// [ExactLimit] papers the clustering has no randomness at all, so every seed
-// gives the same themes; the seed drives the map layout, and the k-means++
-// pre-clustering of larger corpora. See docs/themes.md for the method and its
-// measured quality.
+// The grouping is a consensus of communities: the nearest-neighbour graph
+// of the papers' dense unit vectors (cosine similarity) is split by Louvain
+// modularity in thirty runs, each leaving a tenth of the papers out, and
+// the themes are the papers that most runs put together (the co-association
+// cut at one half). Small tight groups are themes too; the papers that fit
+// no theme form an explicit outlier group within a budget. A set number of
+// themes falls back on average-linkage clustering cut HDBSCAN-style. Up to
+// [ExactLimit] papers the clustering has no randomness at all (the folds
+// come from a fixed permutation), so every seed gives the same themes; the
+// seed drives the map layout, and the k-means pre-clustering of larger
+// corpora. See docs/themes.md for the method and its measured quality.
 //
 // A [Model] is immutable once built and safe for concurrent use.
 package themes
@@ -49,15 +51,20 @@ type Input struct {
 
 // Config tunes Build, a plain value. The zero value is the tuned default.
 type Config struct {
-	// K fixes the number of themes; 0 chooses it within [MinK, MaxK].
+	// K fixes the number of themes: the average-linkage tree is cut into K
+	// (see docs/themes.md). 0 lets the consensus choose, within [MinK, MaxK].
 	K int
-	// MinK and MaxK bound the automatic choice. The defaults grow with the
-	// square root of the corpus size n: round(√n/3) and round(2.5·√n), that
-	// is 8 and 60 at 574 papers.
+	// MinK and MaxK bound the automatic choice: a consensus outside them
+	// gives way to the average-linkage cut at the nearest bound. The
+	// defaults grow with the square root of the corpus size n: round(√n/3)
+	// and round(2.5·√n), that is 8 and 60 at 574 papers.
 	MinK, MaxK int
 	// MinSize is the smallest theme in papers when K is automatic (default
-	// ⌈n/MaxK⌉, 10 at 574 papers, BERTopic's min_topic_size). Smaller groups
-	// count as papers falling out of a theme, not as themes.
+	// round(√n/5), at least 5: 5 at 574 papers, 20 at 10,000). A smaller
+	// group of three or more is a theme only when it is at least as tight
+	// as the median theme; other papers of smaller groups fall out of every
+	// theme. The average-linkage cut (K set) uses ⌈n/MaxK⌉ unless MinSize is
+	// set, BERTopic's min_topic_size.
 	MinSize int
 	// Seed seeds the map layout and, above [ExactLimit] papers, the
 	// pre-clustering (default 1). The same input and seed give the same model.
@@ -145,8 +152,8 @@ type Stats struct {
 	// MinSize is the minimum theme size used by the cut.
 	MinSize int `json:"min_size"`
 	// Auto says whether the number of themes was chosen automatically, and
-	// Selected how many themes the excess-of-mass selection proposed before
-	// the bounds applied.
+	// Selected how many themes the consensus proposed before the bounds
+	// applied.
 	Auto     bool `json:"auto"`
 	Selected int  `json:"selected"`
 	// Groups is the number of groups clustered: the papers themselves up to
