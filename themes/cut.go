@@ -114,6 +114,9 @@ type partition struct {
 	outliers int
 	minSize  int
 	selected int // themes proposed by excess of mass (auto k only)
+	// prefer is, for a paper that fell out of every theme, the theme the
+	// consensus runs put it with most often (-1: none); nil when unknown.
+	prefer []int
 }
 
 // noise marks a paper that fell out of every theme, before assignNoise.
@@ -174,7 +177,8 @@ func cutTree(d dendrogram, g groups, cfg Config) partition {
 // measured against the theme they fit best) and the members whose relative
 // fit is below [looseFit], as a random paper that the linkage chained into
 // a theme has. The least fitting eligible papers, up to budget·n, form the
-// outlier group; the remaining noise joins the theme it fits best. Themes
+// outlier group; the remaining noise joins the theme the consensus runs put
+// it with most often (p.prefer) or, without one, the theme it fits best. Themes
 // are then numbered by size, largest first (ties: the theme whose first
 // paper comes first).
 func assignNoise(p *partition, vecs [][]float32, budget float64, n int) {
@@ -227,6 +231,9 @@ func assignNoise(p *partition, vecs [][]float32, budget float64, n int) {
 					f.theme, best = c, s
 				}
 			}
+			if p.prefer != nil && p.prefer[i] >= 0 {
+				f.theme, best = p.prefer[i], fitTo(i, p.prefer[i])
+			}
 			f.rel = best / median[f.theme]
 		} else {
 			f.rel = fitTo(i, t) / median[t]
@@ -249,7 +256,12 @@ func assignNoise(p *partition, vecs [][]float32, budget float64, n int) {
 			p.of[f.paper] = f.theme
 		}
 	}
-	// Number the themes by size.
+	numberBySize(p, n)
+}
+
+// numberBySize numbers the themes by size, largest first (ties: the theme
+// whose first paper comes first).
+func numberBySize(p *partition, n int) {
 	count := make([]int, p.k)
 	first := make([]int, p.k)
 	for t := range first {

@@ -25,6 +25,10 @@ type termModel struct {
 	field   [][]float64 // 1 for a term of the title or keyphrases, abstractWeight for one of the abstract only
 	shown   []bool      // a term fit to describe a theme
 	keyword []bool      // a term that is a whole keyphrase of some paper
+	// noKeywords marks a corpus without multi-word keyphrases, whose
+	// phrases are title bigrams.
+	noKeywords bool
+	listed     []int // papers that list each term as a whole keyphrase
 	// phrases maps the key of each phrase to its id, and maxLen is the
 	// longest phrase in stems, for finding phrases in running text.
 	maxLen int
@@ -64,6 +68,7 @@ func newTermModel(papers []models.Paper) *termModel {
 		}
 	}
 	fromKeywords := len(phrases) > 0
+	m.noKeywords = !fromKeywords
 	if !fromKeywords {
 		df := map[string]int{}
 		for i := range papers {
@@ -88,6 +93,7 @@ func newTermModel(papers []models.Paper) *termModel {
 
 	// Terms of each paper by key; ids are given in sorted key order below.
 	whole := map[string]bool{} // keys of whole keyphrases
+	listedBy := map[string]map[int]bool{}
 	keys := make([]map[string]float64, len(papers))
 	for i := range papers {
 		set := map[string]float64{}
@@ -125,6 +131,12 @@ func newTermModel(papers []models.Paper) *termModel {
 			}
 			if len(toks) > 0 {
 				whole[key] = true
+				if !listedBy[key][i] {
+					if listedBy[key] == nil {
+						listedBy[key] = map[int]bool{}
+					}
+					listedBy[key][i] = true
+				}
 			}
 		}
 		keys[i] = set
@@ -143,6 +155,7 @@ func newTermModel(papers []models.Paper) *termModel {
 	for id, k := range sorted {
 		m.index[k] = id
 		m.keyword = append(m.keyword, whole[k])
+		m.listed = append(m.listed, len(listedBy[k]))
 		m.phrase = append(m.phrase, strings.Contains(k, " "))
 		m.stems = append(m.stems, strings.Fields(k))
 	}
@@ -292,6 +305,9 @@ func (m *termModel) top(w map[int]float64, k int) []Term {
 		if len(kept) == k {
 			break
 		}
+		if !m.noKeywords && !m.keyword[t] {
+			continue // a word or phrase that no paper lists as a keyphrase
+		}
 		if slices.ContainsFunc(kept, func(p int) bool { return m.phrase[p] && within(m.stems[p], m.stems[t]) }) {
 			continue
 		}
@@ -307,87 +323,190 @@ func (m *termModel) top(w map[int]float64, k int) []Term {
 	return out
 }
 
-// label names a class by its most distinctive keyphrases: up to three that
-// do not repeat each other's words ("Gravitational waves, black holes and
-// neutron stars"), two when three would make a long label. Phrases of
-// several words are preferred: a one-word keyphrase ("knot") joins them only
-// with [oneWordLabel] of the best one's weight. The top words stand in when
-// the class has no keyphrase.
-func (m *termModel) label(w map[int]float64) string {
-	ranked := m.ranked(w)
-	best := 0.0
-	for _, t := range ranked {
-		if m.labelPhrase(t) {
-			best = w[t]
-			break
-		}
+// labels names the classes (the outlier class, if any, is the last one
+// when hasOutliers, and gets no label) by their most distinctive whole
+// keyphrases: one, or two ("X and Y") when the second covers a good share
+// of the papers the first misses. Phrases are chosen globally, best weight
+// first, so that no phrase names two themes and each goes to the theme it
+// is most distinctive of; a phrase must be in two papers of the theme
+// (one in a theme of one), and a head phrase must be concentrated there
+// (at least [headShare] of the papers that have it), which keeps generic
+// phrases ("machine learning") out. Words stand in for a class with no
+// keyphrase.
+func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers bool) []string {
+	k := len(classes)
+	if hasOutliers {
+		k--
 	}
-	var chosen []int
-	for _, t := range ranked {
-		if len(chosen) == 3 {
-			break
-		}
-		if !m.labelPhrase(t) && !(m.keyword[t] && !m.phrase[t] && w[t] >= oneWordLabel*best) {
-			continue
-		}
-		// A phrase takes the place of a chosen word it holds ("wavelet
-		// scattering transform" that of "wavelet"); otherwise a term may
-		// share at most a minority of its words with the chosen ones.
-		if i := slices.IndexFunc(chosen, func(c int) bool { return within(m.stems[t], m.stems[c]) }); i >= 0 {
-			chosen[i] = t
-			continue
-		}
-		shared := 0
-		for _, s := range m.stems[t] {
-			if slices.ContainsFunc(chosen, func(c int) bool { return slices.Contains(m.stems[c], s) }) {
-				shared++
+	// Papers of each class with each term.
+	count := make([]map[int]int, k)
+	for c := range k {
+		count[c] = map[int]int{}
+		for _, i := range classes[c] {
+			for _, t := range m.docs[i] {
+				count[c][t]++
 			}
 		}
-		if 2*shared >= len(m.stems[t]) {
-			continue
+	}
+	type cand struct {
+		class, term int
+		w           float64
+	}
+	candidates := func(listed int, ok func(c, t int) bool) []cand {
+		var out []cand
+		for c := range k {
+			for t, x := range w[c] {
+				if m.labelTerm(t, listed) && ok(c, t) {
+					out = append(out, cand{c, t, x})
+				}
+			}
 		}
-		if len(chosen) == 2 && len(m.display[chosen[0]])+len(m.display[chosen[1]])+len(m.display[t]) > maxLabel {
-			break
+		slices.SortFunc(out, func(a, b cand) int {
+			if d := cmp.Compare(b.w, a.w); d != 0 {
+				return d
+			}
+			if d := cmp.Compare(a.class, b.class); d != 0 {
+				return d
+			}
+			if d := cmp.Compare(m.listed[b.term], m.listed[a.term]); d != 0 {
+				return d // on a tie, the phrase more papers list
+			}
+			return cmp.Compare(m.display[a.term], m.display[b.term])
+		})
+		return out
+	}
+	used := map[int]bool{}
+	head := make([]int, k)
+	second := make([]int, k)
+	for c := range head {
+		head[c], second[c] = -1, -1
+	}
+	concentrated := func(c, t int) bool { return float64(count[c][t]) >= headShare*float64(m.df[t]) }
+	pickHeads := func(passes ...int) {
+		// Heads: concentrated phrases that two papers list; for a class left
+		// without one, a concentrated phrase that one paper lists (and others
+		// use); then its best unused phrase.
+		for _, pass := range passes {
+			listed, ok := 2, concentrated
+			switch pass {
+			case 1:
+				listed = 1
+			case 2:
+				ok = func(int, int) bool { return true }
+			}
+			for _, x := range candidates(listed, ok) {
+				if head[x.class] < 0 && !used[x.term] && !m.overlaps(x.term, used) {
+					head[x.class] = x.term
+					used[x.term] = true
+				}
+			}
 		}
-		chosen = append(chosen, t)
 	}
-	var parts []string
-	for _, t := range chosen {
-		parts = append(parts, m.display[t])
-	}
-	if len(parts) == 0 {
-		for _, t := range ranked[:min(3, len(ranked))] {
-			parts = append(parts, m.display[t])
+	// Heads: concentrated phrases that two papers list, then seconds, then
+	// for a class left without a head, a concentrated phrase that one paper
+	// lists (and others use), then its best unused phrase.
+	pickHeads(0)
+	// Seconds: a phrase that shares no word with the head, weighs at least
+	// [secondWeight] of it and is in at least [secondCover] of the papers
+	// without the head phrase.
+	for _, x := range candidates(2, func(c, t int) bool {
+		h := head[c]
+		if h < 0 || w[c][t] < secondWeight*w[c][h] || m.shareStem(h, t) ||
+			float64(count[c][t]) < headShare*float64(m.df[t]) ||
+			float64(count[c][t]) < secondCover*float64(len(classes[c])) {
+			return false
+		}
+		without, gain := 0, 0
+		for _, i := range classes[c] {
+			if !m.has(i, h) {
+				without++
+				if m.has(i, t) {
+					gain++
+				}
+			}
+		}
+		return without > 0 && float64(gain) >= secondCover*float64(without)
+	}) {
+		if second[x.class] < 0 && !used[x.term] && !m.overlaps(x.term, used) {
+			second[x.class] = x.term
+			used[x.term] = true
 		}
 	}
-	if len(parts) == 0 {
-		return "Untitled theme"
+	pickHeads(1, 2)
+	out := make([]string, k)
+	for c := range k {
+		var parts []string
+		for _, t := range []int{head[c], second[c]} {
+			if t >= 0 {
+				parts = append(parts, m.display[t])
+			}
+		}
+		if len(parts) == 0 {
+			for _, t := range m.ranked(w[c])[:min(2, len(w[c]))] {
+				parts = append(parts, m.display[t])
+			}
+		}
+		label := strings.Join(parts, " and ")
+		if label == "" {
+			label = "Untitled theme"
+		}
+		r, size := utf8.DecodeRuneInString(label)
+		out[c] = string(unicode.ToUpper(r)) + label[size:]
 	}
-	var label string
-	switch len(parts) {
-	case 1:
-		label = parts[0]
-	case 2:
-		label = parts[0] + " and " + parts[1]
-	default:
-		label = parts[0] + ", " + parts[1] + " and " + parts[2]
-	}
-	r, size := utf8.DecodeRuneInString(label)
-	return string(unicode.ToUpper(r)) + label[size:]
+	return out
 }
 
-// labelPhrase reports whether a term is a phrase written as words ("dark
-// matter"), not as one hyphenated modifier ("time-dependent").
-func (m *termModel) labelPhrase(t int) bool {
-	return m.phrase[t] && strings.Contains(m.display[t], " ")
+// Rules of the label (see labels).
+const (
+	headShare    = 0.3
+	secondWeight = 0.4
+	secondCover  = 0.25
+)
+
+// labelTerm reports whether a term may name a theme: a whole keyphrase of
+// at least listed papers (or, in a corpus without keyphrases, a shared
+// title phrase); a phrase of several words written as words ("dark
+// matter"), not joined by hyphens.
+func (m *termModel) labelTerm(t, listed int) bool {
+	if m.phrase[t] && strings.Contains(m.display[t], " ") {
+		listed = min(listed, 1) // a phrase of words is a noun phrase
+	}
+	if m.listed[t] < listed && !(m.noKeywords && m.phrase[t]) {
+		return false
+	}
+	if m.phrase[t] && listed < 2 {
+		return strings.Contains(m.display[t], " ")
+	}
+	return true
 }
 
-// oneWordLabel is how much of the best phrase's weight a one-word keyphrase
-// needs to enter a label.
-const oneWordLabel = 0.75
+// has reports whether paper i has term t.
+func (m *termModel) has(i, t int) bool {
+	_, ok := slices.BinarySearch(m.docs[i], t)
+	return ok
+}
 
-// maxLabel is the length in bytes past which a label keeps two phrases.
-const maxLabel = 60
+// shareStem reports whether two terms share a word (by stem).
+func (m *termModel) shareStem(a, b int) bool {
+	for _, s := range m.stems[a] {
+		if slices.Contains(m.stems[b], s) {
+			return true
+		}
+	}
+	return false
+}
+
+// overlaps reports whether a term repeats a used one: the same words, or
+// all of its words within it or it within them ("neural networks" after
+// "graph neural networks").
+func (m *termModel) overlaps(t int, used map[int]bool) bool {
+	for u := range used {
+		if within(m.stems[u], m.stems[t]) || within(m.stems[t], m.stems[u]) {
+			return true
+		}
+	}
+	return false
+}
 
 // within reports whether sub is a shorter term all of whose stems are in
 // phrase.
@@ -426,21 +545,50 @@ func mostCommon(m map[string]int) string {
 // write them away from the start of a sentence, when that is not plain
 // lower case: "qcd" → "QCD", "gaussian" → "Gaussian". Titles are left out:
 // their capitals are style, not spelling.
+//
+// A word capitalised only in a run of capitalised words ("Cosmic Microwave
+// Background") is written in title case there, which says nothing of its
+// spelling: such a capital counts only next to a lower-case word ("the
+// Monte Carlo method", "Gaussian processes") or when it is more than an
+// initial capital (QCD, LIGO).
 func (m *termModel) recase(papers []models.Paper) {
 	// Written forms with a capital, by lower-case word.
 	forms := map[string]map[string]int{}
 	lower := map[string]int{}
-	scanWords(papers, func(w string, initial bool) {
-		if initial || w == strings.ToLower(w) {
-			return
+	title := map[string]string{} // a capitalised form seen in a title-case run
+	type word struct {
+		w       string
+		initial bool
+	}
+	isLower := func(w string) bool { return w == strings.ToLower(w) && strings.ContainsFunc(w, unicode.IsLetter) }
+	var words []word
+	for _, p := range papers {
+		words = words[:0]
+		scanWords([]models.Paper{p}, func(w string, initial bool) { words = append(words, word{w, initial}) })
+		for j, x := range words {
+			if x.initial || x.w == strings.ToLower(x.w) {
+				continue
+			}
+			rest := x.w[1:]
+			low := strings.ToLower(x.w)
+			if title[low] == "" || x.w < title[low] {
+				title[low] = x.w
+				if _, ok := lower[low]; !ok {
+					lower[low] = 0
+				}
+			}
+			spelled := rest != strings.ToLower(rest) ||
+				(j > 0 && isLower(words[j-1].w)) || (j+1 < len(words) && isLower(words[j+1].w))
+			if !spelled {
+				continue
+			}
+			if forms[low] == nil {
+				forms[low] = map[string]int{}
+				lower[low] = 0
+			}
+			forms[low][x.w]++
 		}
-		low := strings.ToLower(w)
-		if forms[low] == nil {
-			forms[low] = map[string]int{}
-			lower[low] = 0
-		}
-		forms[low][w]++
-	})
+	}
 	scanWords(papers, func(w string, initial bool) {
 		if n, ok := lower[w]; ok && !initial {
 			lower[w] = n + 1
@@ -458,6 +606,12 @@ func (m *termModel) recase(papers []models.Paper) {
 				}
 			}
 			words[i] = strings.Join(parts, "-")
+			// A run of capitals goes on with a word the abstracts never
+			// write in lower case: "Big Bang" after "Big".
+			if i > 0 && words[i] == w && title[w] != "" && lower[w] == 0 &&
+				!isLower(words[i-1]) && words[i-1] != strings.ToUpper(words[i-1]) {
+				words[i] = title[w]
+			}
 		}
 		m.display[id] = strings.Join(words, " ")
 	}

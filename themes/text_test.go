@@ -85,11 +85,9 @@ func TestTerms(t *testing.T) {
 	}
 	m := newTermModel(papers)
 	w := m.classWeights([][]int{{0, 1, 2}, {3, 4, 5}})
-	if got, want := m.label(w[0]), "Normalizing flows, gauge fields and lattice QCD"; got != want {
-		t.Errorf("label = %q, want %q", got, want)
-	}
-	if got, want := m.label(w[1]), "Power spectrum and galaxy surveys"; got != want {
-		t.Errorf("label = %q, want %q", got, want)
+	labels := m.labels([][]int{{0, 1, 2}, {3, 4, 5}}, w, false)
+	if diff := cmp.Diff([]string{"Normalizing flows", "Power spectrum"}, labels); diff != "" {
+		t.Errorf("labels (-want +got):\n%s", diff)
 	}
 	var terms []string
 	for _, term := range m.top(w[0], 10) {

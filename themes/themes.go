@@ -4,15 +4,17 @@
 // papers, summarises it with an extractive paragraph, counts its areas and
 // years, and lays all papers out on a 2-D map where each theme is a region.
 //
-// The grouping is average-linkage agglomerative clustering of the papers'
-// dense unit vectors (cosine similarity), cut HDBSCAN-style: the dendrogram
-// is condensed with a minimum theme size, the number of themes is chosen by
-// excess of mass within [Config.MinK, Config.MaxK], and the papers that fall
-// out of every theme form an explicit outlier group within a budget. Up to
-// [ExactLimit] papers the clustering has no randomness at all, so every seed
-// gives the same themes; the seed drives the map layout, and the k-means++
-// pre-clustering of larger corpora. See docs/themes.md for the method and its
-// measured quality.
+// The grouping is a consensus of communities: the nearest-neighbour graph
+// of the papers' dense unit vectors (cosine similarity) is split by Louvain
+// modularity in thirty runs, each leaving a tenth of the papers out, and
+// the themes are the papers that most runs put together (the co-association
+// cut at one half). Small tight groups are themes too; the papers that fit
+// no theme form an explicit outlier group within a budget. A set number of
+// themes falls back on average-linkage clustering cut HDBSCAN-style. Up to
+// [ExactLimit] papers the clustering has no randomness at all (the folds
+// come from a fixed permutation), so every seed gives the same themes; the
+// seed drives the map layout, and the k-means pre-clustering of larger
+// corpora. See docs/themes.md for the method and its measured quality.
 //
 // A [Model] is immutable once built and safe for concurrent use.
 package themes
@@ -49,15 +51,20 @@ type Input struct {
 
 // Config tunes Build, a plain value. The zero value is the tuned default.
 type Config struct {
-	// K fixes the number of themes; 0 chooses it within [MinK, MaxK].
+	// K fixes the number of themes: the average-linkage tree is cut into K
+	// (see docs/themes.md). 0 lets the consensus choose, within [MinK, MaxK].
 	K int
-	// MinK and MaxK bound the automatic choice. The defaults grow with the
-	// square root of the corpus size n: round(√n/3) and round(2.5·√n), that
-	// is 8 and 60 at 574 papers.
+	// MinK and MaxK bound the automatic choice: a consensus outside them
+	// gives way to the average-linkage cut at the nearest bound. The
+	// defaults grow with the square root of the corpus size n: round(√n/3)
+	// and round(2.5·√n), that is 8 and 60 at 574 papers.
 	MinK, MaxK int
 	// MinSize is the smallest theme in papers when K is automatic (default
-	// ⌈n/MaxK⌉, 10 at 574 papers, BERTopic's min_topic_size). Smaller groups
-	// count as papers falling out of a theme, not as themes.
+	// round(√n/5), at least 5: 5 at 574 papers, 20 at 10,000). A smaller
+	// group of three or more is a theme only when it is at least as tight
+	// as the median theme; other papers of smaller groups fall out of every
+	// theme. The average-linkage cut (K set) uses ⌈n/MaxK⌉ unless MinSize is
+	// set, BERTopic's min_topic_size.
 	MinSize int
 	// Seed seeds the map layout and, above [ExactLimit] papers, the
 	// pre-clustering (default 1). The same input and seed give the same model.
@@ -145,8 +152,8 @@ type Stats struct {
 	// MinSize is the minimum theme size used by the cut.
 	MinSize int `json:"min_size"`
 	// Auto says whether the number of themes was chosen automatically, and
-	// Selected how many themes the excess-of-mass selection proposed before
-	// the bounds applied.
+	// Selected how many themes the consensus proposed before the bounds
+	// applied.
 	Auto     bool `json:"auto"`
 	Selected int  `json:"selected"`
 	// Groups is the number of groups clustered: the papers themselves up to
@@ -177,6 +184,7 @@ func Build(ctx context.Context, in Input, cfg Config) (*Model, error) {
 	if err := in.check(); err != nil {
 		return nil, fmt.Errorf("build themes: %w", err)
 	}
+	set := cfg
 	cfg, err := cfg.withDefaults(n)
 	if err != nil {
 		return nil, fmt.Errorf("build themes: %w", err)
@@ -187,12 +195,30 @@ func Build(ctx context.Context, in Input, cfg Config) (*Model, error) {
 		return nil, err
 	}
 	sim := similarityMatrix(g)
-	nb := neighbours(sim, len(g.size), layoutNeighbours)
-	dend := averageLinkage(g, sim)
+	nb := neighbours(sim, len(g.size), max(layoutNeighbours, graphNeighbours+graphNeighbours/2))
+	var part partition
+	if cfg.K == 0 {
+		part, err = consensusThemes(ctx, g, sim, nb, cfg.MinSize)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.K > 0 || part.k < cfg.MinK || part.k > cfg.MaxK {
+		// A set number of themes, or a consensus out of bounds: the
+		// average-linkage tree cut HDBSCAN-style (see cutTree).
+		auto := part.k
+		tc := cfg
+		if set.MinSize == 0 {
+			tc.MinSize = max(2, (n+cfg.MaxK-1)/cfg.MaxK) // BERTopic's min_topic_size
+		}
+		part = cutTree(averageLinkage(g, sim), g, tc)
+		if cfg.K == 0 {
+			part.selected = auto
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	part := cutTree(dend, g, cfg)
 	assignNoise(&part, in.Vectors, cfg.OutlierBudget, n)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -202,6 +228,9 @@ func Build(ctx context.Context, in Input, cfg Config) (*Model, error) {
 	m.describe(in, part, cfg)
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	for i := range nb {
+		nb[i] = nb[i][:min(len(nb[i]), layoutNeighbours)]
 	}
 	m.layout, err = layout(ctx, in.Vectors, g, nb, m.of, cfg.Seed)
 	if err != nil {
@@ -258,7 +287,7 @@ func (c Config) withDefaults(n int) (Config, error) {
 	c.MaxK = max(1, min(c.MaxK, n))
 	c.MinK = max(1, min(c.MinK, c.MaxK))
 	if c.MinSize == 0 {
-		c.MinSize = max(2, (n+c.MaxK-1)/c.MaxK)
+		c.MinSize = min(n, max(smallTheme+2, int(math.Round(root/5))))
 	}
 	if c.Seed == 0 {
 		c.Seed = DefaultSeed
@@ -328,6 +357,7 @@ func (m *Model) describe(in Input, part partition, cfg Config) {
 	}
 	terms := newTermModel(in.Papers)
 	weights := terms.classWeights(members)
+	labels := terms.labels(members, weights, part.outliers > 0)
 	m.themes = make([]Theme, classes)
 	m.titles = map[string]string{}
 	for c, mem := range members {
@@ -350,7 +380,7 @@ func (m *Model) describe(in Input, part partition, cfg Config) {
 		}
 		t.Terms = terms.top(weights[c], maxTerms)
 		if !t.Outlier {
-			t.Label = terms.label(weights[c])
+			t.Label = labels[c]
 			t.Summary = summarize(in.Papers, central, terms, weights[c])
 		} else {
 			t.Summary = outlierSummary(t)

@@ -309,13 +309,15 @@ func TestConfigDefaults(t *testing.T) {
 		n                   int
 		cfg                 Config
 		minK, maxK, minSize int
+		reason              string
 	}{
-		{name: "bundled corpus", n: 574, minK: 8, maxK: 60, minSize: 10},
-		{name: "ten thousand", n: 10000, minK: 33, maxK: 250, minSize: 40},
-		{name: "hundred", n: 100, minK: 3, maxK: 25, minSize: 4},
-		{name: "one", n: 1, minK: 1, maxK: 1, minSize: 2},
-		{name: "bounds set", n: 574, cfg: Config{MinK: 10, MaxK: 20}, minK: 10, maxK: 20, minSize: 29},
-		{name: "max below default min", n: 574, cfg: Config{MaxK: 5}, minK: 5, maxK: 5, minSize: 115},
+		{name: "bundled corpus", n: 574, minK: 8, maxK: 60, minSize: 5},
+		{name: "ten thousand", n: 10000, minK: 33, maxK: 250, minSize: 20},
+		{name: "hundred", n: 100, minK: 3, maxK: 25, minSize: 5},
+		{name: "one", n: 1, minK: 1, maxK: 1, minSize: 1},
+		{name: "bounds set", n: 574, cfg: Config{MinK: 10, MaxK: 20}, minK: 10, maxK: 20, minSize: 5,
+			reason: "the minimum size follows the corpus, not the bounds"},
+		{name: "max below default min", n: 574, cfg: Config{MaxK: 5}, minK: 5, maxK: 5, minSize: 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

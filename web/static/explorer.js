@@ -19,8 +19,11 @@
   // Search answers are ranked; hits scoring under this share of the best
   // one are left off the map as noise.
   var SEARCH_CUTOFF = 0.2;
-  // Colours with at least 3:1 contrast on white, so points read as graphics.
-  var THEME_COLOURS = ['#1f6feb', '#cf222e', '#1a7f37', '#8250df', '#bc4c00', '#0e7c86', '#bf3989', '#3f51b5', '#9a6700', '#0550ae', '#a40e26', '#116329', '#6639ba', '#953800'];
+  // Theme colours are made for the number of themes (see themePalette):
+  // hues around the OKLCH circle at three lightness levels, all with at
+  // least 3:1 contrast on white, so points read as graphics.
+  var LIGHTNESS = [0.50, 0.63, 0.40];
+  var LABEL_PX = 12; // theme labels on the map, screen pixels
   var AREA_COLOURS = ['#0969da', '#bc4c00', '#1a7f37', '#8250df', '#bf3989', '#0e7c86', '#9a6700', '#cf222e'];
   var OUTLIER_COLOUR = '#848d97';
 
@@ -136,6 +139,41 @@
     return xs.reduce(function (m, x) { return [Math.min(m[0], x), Math.max(m[1], x)]; }, [Infinity, -Infinity]);
   }
 
+  // themePalette returns n distinct colours: hues spread by the golden
+  // angle around the OKLCH circle, cycling through LIGHTNESS, so that
+  // colours of close hue differ in lightness. Each has its OKLab
+  // coordinates for colourDistance.
+  function themePalette(n) {
+    var out = [];
+    for (var i = 0; i < n; i++) {
+      var L = LIGHTNESS[i % LIGHTNESS.length], C = L > 0.6 ? 0.13 : 0.15;
+      var hue = (i * 137.508 + 25) % 360 * Math.PI / 180;
+      var a = C * Math.cos(hue), b = C * Math.sin(hue);
+      out.push({ L: L, a: a, b: b, hex: oklabHex(L, a, b) });
+    }
+    return out;
+  }
+  function colourDistance(x, y) {
+    return 100 * Math.hypot(x.L - y.L, x.a - y.a, x.b - y.b); // ΔE in OKLab, ×100
+  }
+  // oklabHex converts OKLab (Ottosson 2020) to an sRGB hex colour,
+  // clipping to the gamut.
+  function oklabHex(L, a, b) {
+    var l = Math.pow(L + 0.3963377774 * a + 0.2158037573 * b, 3);
+    var m = Math.pow(L - 0.1055613458 * a - 0.0638541728 * b, 3);
+    var s = Math.pow(L - 0.0894841775 * a - 1.2914855480 * b, 3);
+    var rgb = [
+      4.0767416621 * l - 3.3077115913 * m + 0.2309699292 * s,
+      -1.2684380046 * l + 2.6097574011 * m - 0.3413193965 * s,
+      -0.0041960863 * l - 0.7034186147 * m + 1.7076147010 * s
+    ];
+    return '#' + rgb.map(function (v) {
+      v = Math.min(1, Math.max(0, v));
+      v = v <= 0.0031308 ? 12.92 * v : 1.055 * Math.pow(v, 1 / 2.4) - 0.055;
+      return ('0' + Math.round(v * 255).toString(16)).slice(-2);
+    }).join('');
+  }
+
   // ---- loading ----------------------------------------------------------
   function loadPapers() {
     var out = [];
@@ -185,25 +223,35 @@
     S.themes = clusters.map(function (c) {
       var members = c.members.map(function (id) { return S.byId.get(id); }).filter(Boolean);
       return {
-        id: c.id, label: c.label, short: c.label.split(/, | and /)[0], summary: c.summary || '', outlier: !!c.outlier || c.id < 0,
+        id: c.id, label: c.label, short: c.label.split(/, | and /)[0],
+        mapLabel: c.label.length <= 26 ? c.label : c.label.split(/, | and /)[0], summary: c.summary || '', outlier: !!c.outlier || c.id < 0,
         size: c.size, members: members,
         cx: median(members.map(sx)), cy: median(members.map(sy)), top: quantile(members.map(sy), 0.15)
       };
     });
-    // Colour themes so that neighbours on the map differ: larger themes
-    // first, each taking the colour whose nearest user is farthest away.
-    var done = [];
-    S.themes.slice().sort(function (a, b) { return b.size - a.size; }).forEach(function (t) {
-      if (t.outlier) { t.colour = OUTLIER_COLOUR; return; }
-      var best = THEME_COLOURS[0], bestD = -1;
-      THEME_COLOURS.forEach(function (c) {
-        var d = Infinity;
-        done.forEach(function (o) { if (o.colour === c) d = Math.min(d, Math.hypot(o.cx - t.cx, o.cy - t.cy)); });
-        if (d > bestD) { bestD = d; best = c; }
+    // Colour themes so that neighbours on the map differ: one colour per
+    // theme from a palette made for their number; larger themes first,
+    // each taking the unused colour that differs most from the colours of
+    // the themes already coloured near it (weighted by closeness).
+    var coloured = S.themes.filter(function (t) { return !t.outlier; });
+    var palette = themePalette(coloured.length), done = [];
+    coloured.slice().sort(function (a, b) { return b.size - a.size || a.id - b.id; }).forEach(function (t) {
+      var best = -1, bestScore = -Infinity;
+      palette.forEach(function (c, i) {
+        if (c.used) return;
+        var score = Infinity;
+        done.forEach(function (o) {
+          var d = Math.hypot(o.cx - t.cx, o.cy - t.cy) / 1000; // map widths
+          score = Math.min(score, colourDistance(c, o.lab) + 60 * d);
+        });
+        if (score > bestScore) { bestScore = score; best = i; }
       });
-      t.colour = best;
+      palette[best].used = true;
+      t.colour = palette[best].hex;
+      t.lab = palette[best];
       done.push(t);
     });
+    S.themes.forEach(function (t) { if (t.outlier) t.colour = OUTLIER_COLOUR; });
     S.themes.forEach(function (t) { S.themeById.set(t.id, t); });
     $('theme-count').textContent = '(' + S.themes.filter(function (t) { return !t.outlier; }).length + ')';
     var ol = $('themes');
@@ -349,33 +397,59 @@
     return m && m.a ? m.a : 0.7;
   }
 
+  // drawLabels names each theme on the map: largest first, each label at
+  // the first place near its theme's centre (a spiral of candidate
+  // positions) where it overlaps no label already placed and stays inside
+  // the view, with a leader line when it had to move away. A theme whose
+  // centre is outside the view (when zoomed) is not labelled, rather than
+  // labelled at the edge. Labels keep LABEL_PX on screen at any zoom.
   function drawLabels() {
     var g = $('labels');
     g.textContent = '';
-    var k = S.zoom.k, ppu = pxPerUnit();
-    var font = 13 / ppu / k; // 13px on screen whatever the zoom
-    var z = S.zoom, gap = 6 / ppu / k;
+    var k = S.zoom.k, ppu = pxPerUnit(), z = S.zoom;
+    var font = LABEL_PX / ppu / k, pad = 2 / ppu / k;
     var vx0 = -z.x / k, vx1 = (1000 - z.x) / k, vy0 = -z.y / k, vy1 = (1000 - z.y) / k;
-    var counts = new Map();
-    S.visible.forEach(function (p) { counts.set(p.theme, (counts.get(p.theme) || 0) + 1); });
+    var members = new Map();
+    S.visible.forEach(function (p) {
+      if (!members.has(p.theme)) members.set(p.theme, []);
+      members.get(p.theme).push(p);
+    });
     var placed = [];
-    S.themes.filter(function (t) { return !t.outlier && counts.get(t.id); })
-      .sort(function (a, b) { return counts.get(b.id) - counts.get(a.id); })
+    function free(b) {
+      if (b.x0 < vx0 || b.x1 > vx1 || b.y0 < vy0 || b.y1 > vy1) return false;
+      return !placed.some(function (o) { return b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1; });
+    }
+    S.themes.filter(function (t) { return !t.outlier && members.has(t.id); })
+      .sort(function (a, b) { return members.get(b.id).length - members.get(a.id).length || a.id - b.id; })
       .forEach(function (t) {
-        // Above the bulk of the theme's points, kept inside the view;
-        // skipped where it would cover a bigger theme's label.
-        var txt = s('text', { 'font-size': font, 'stroke-width': font / 3.5 });
-        txt.textContent = t.short;
+        var ms = members.get(t.id);
+        var cx = median(ms.map(sx)), cy = median(ms.map(sy));
+        if (cx < vx0 || cx > vx1 || cy < vy0 || cy > vy1) return; // off screen
+        var txt = s('text', { 'font-size': font, 'stroke-width': font / 3.5, 'data-theme': t.id });
+        txt.textContent = t.mapLabel;
         g.appendChild(txt);
-        var bb = txt.getBBox(), w = bb.width || t.short.length * font * 0.62, hgt = font * 1.1;
-        var x = Math.min(vx1 - w / 2 - gap, Math.max(vx0 + w / 2 + gap, t.cx));
-        var y = Math.min(vy1 - gap, Math.max(vy0 + hgt + gap, t.top - gap - rad()));
-        var box = { x0: x - w / 2 - gap, x1: x + w / 2 + gap, y0: y - hgt, y1: y + hgt * 0.25 };
-        var clash = placed.some(function (b) { return box.x0 < b.x1 && b.x0 < box.x1 && box.y0 < b.y1 && b.y0 < box.y1; });
-        if (clash) { txt.remove(); return; }
-        placed.push(box);
-        txt.setAttribute('x', x);
-        txt.setAttribute('y', y);
+        var bb = txt.getBBox(), w = (bb.width || t.mapLabel.length * font * 0.6) + 2 * pad, hgt = font * 1.15 + 2 * pad;
+        var at = null;
+        // Candidates: the centre, then rings of growing radius, eight to
+        // thirty-two directions each, upper ones first.
+        for (var ring = 0; ring <= 40 && !at; ring++) {
+          var r = ring * hgt * 0.9, steps = ring === 0 ? 1 : Math.min(32, 8 * Math.ceil(ring / 2));
+          for (var i = 0; i < steps && !at; i++) {
+            var a = -Math.PI / 2 + (i % 2 ? 1 : -1) * Math.ceil(i / 2) * 2 * Math.PI / steps;
+            var x = cx + r * Math.cos(a) * 1.6, y = cy + r * Math.sin(a);
+            var box = { x0: x - w / 2, x1: x + w / 2, y0: y - hgt / 2, y1: y + hgt / 2 };
+            if (free(box)) at = { x: x, y: y, box: box, r: r };
+          }
+        }
+        if (!at) { txt.remove(); return; }
+        placed.push(at.box);
+        txt.setAttribute('x', at.x);
+        txt.setAttribute('y', at.y + font * 0.35);
+        if (at.r > hgt * 1.5) {
+          // A leader from the label's nearest edge to the theme's centre.
+          var ex = Math.max(at.box.x0, Math.min(at.box.x1, cx)), ey = Math.max(at.box.y0, Math.min(at.box.y1, cy));
+          g.insertBefore(s('line', { class: 'leader', x1: ex, y1: ey, x2: cx, y2: cy, 'stroke-width': 1 / ppu / k }), g.firstChild);
+        }
       });
   }
 
