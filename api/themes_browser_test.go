@@ -42,7 +42,7 @@ type labelReport struct {
 func TestBrowserThemeLabels(t *testing.T) {
 	browser := newBrowser(t, 1280, 900)
 	api := apiServer(t)
-	themes := server(t).svc.Themes().Stats().Themes
+	themes := service(t).Themes().Stats().Themes
 	ctx := quietTab(t, browser, false)
 	run(t, ctx, "open explorer", chromedp.Navigate(api.URL+"/"))
 	poll[bool](t, ctx, "the map", `document.querySelector('#map').dataset.pointCount === '574'`)
