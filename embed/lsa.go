@@ -7,7 +7,10 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
+	"golang.org/x/sync/errgroup"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -21,7 +24,7 @@ type LSAConfig struct {
 	// Seed seeds the random projection and the sample (default 1); the same
 	// corpus and seed give the same vectors.
 	Seed uint64
-	// MaxFit bounds the documents the SVD is fitted on (default 20,000): a
+	// MaxFit bounds the documents the SVD is fitted on (default 10,000): a
 	// larger corpus is fitted on a seeded sample of that many and every
 	// document is folded in, so the cost of fitting stops growing with the
 	// corpus and the rest is linear.
@@ -42,7 +45,7 @@ func (c LSAConfig) withDefaults() LSAConfig {
 		c.Seed = 1
 	}
 	if c.MaxFit <= 0 {
-		c.MaxFit = 20_000
+		c.MaxFit = 10_000
 	}
 	return c
 }
@@ -275,11 +278,9 @@ func mulSparse(rows []Sparse, x *mat.Dense, l int) *mat.Dense {
 				if int(t) >= raw.Rows {
 					continue
 				}
-				v := float64(r.Val[j])
-				xr := raw.Data[int(t)*raw.Stride+lo : int(t)*raw.Stride+hi]
-				for c, xv := range xr {
-					out[c] += v * xv
-				}
+				// out += v·x, gonum's assembly axpy: same arithmetic as
+				// the loop it replaces, about twice as fast.
+				floats.AddScaled(out, float64(r.Val[j]), raw.Data[int(t)*raw.Stride+lo:int(t)*raw.Stride+hi])
 			}
 		}
 	})
@@ -316,10 +317,7 @@ func mulSparseT(cols []column, q *mat.Dense, l int) *mat.Dense {
 			out := raw.Data[t*raw.Stride : t*raw.Stride+l]
 			col := cols[t]
 			for j, i := range col.rows {
-				v := float64(col.vals[j])
-				for c, qv := range q.RawRowView(int(i)) {
-					out[c] += v * qv
-				}
+				floats.AddScaled(out, float64(col.vals[j]), q.RawRowView(int(i)))
 			}
 		}
 	})
@@ -340,6 +338,45 @@ func inBlocks(n, minBlock int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
+// Above gramSplit rows the Gram matrix of orthonormal is summed from row
+// blocks computed in parallel (gonum's BLAS runs on one core), which
+// changes the order of the additions: corpora of the bundled size keep
+// their exact digits. solveBlock is the smallest block of rows solved on a
+// core of its own.
+const (
+	gramSplit  = 8192
+	gramBlocks = 8
+	solveBlock = 2048
+)
+
+// gramOf returns AᵀA.
+func gramOf(a *mat.Dense) *mat.SymDense {
+	rows, c := a.Dims()
+	gram := mat.NewSymDense(c, nil)
+	if rows < gramSplit {
+		gram.SymOuterK(1, a.T())
+		return gram
+	}
+	// A fixed number of blocks, summed in their order: the same digits on
+	// every run, whatever the number of cores.
+	parts := make([]*mat.SymDense, gramBlocks)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for b := range gramBlocks {
+		lo, hi := b*rows/gramBlocks, (b+1)*rows/gramBlocks
+		g.Go(func() error {
+			parts[b] = mat.NewSymDense(c, nil)
+			parts[b].SymOuterK(1, a.Slice(lo, hi, 0, c).T())
+			return nil
+		})
+	}
+	g.Wait()
+	for _, part := range parts {
+		gram.AddSym(gram, part)
+	}
+	return gram
+}
+
 // orthonormal returns an orthonormal basis of a's column space as an r×c
 // matrix, in O(r·c²) time and without an r×r factor, so it scales to
 // millions of rows. It runs CholeskyQR2 (Q = A R⁻¹ with RᵀR = AᵀA, twice for
@@ -349,24 +386,32 @@ func inBlocks(n, minBlock int, f func(lo, hi int)) {
 func orthonormal(a *mat.Dense) (*mat.Dense, error) {
 	q := a
 	for range 2 {
-		_, c := q.Dims()
-		var gram mat.SymDense
-		gram.SymOuterK(1, q.T())
+		rows, c := q.Dims()
+		gram := gramOf(q)
 		var chol mat.Cholesky
-		if chol.Factorize(&gram) {
+		if chol.Factorize(gram) {
 			var r mat.TriDense
 			chol.UTo(&r)
-			var next mat.Dense
-			// Q R = A  ⇒  Rᵀ Qᵀ = Aᵀ: solve with the triangular factor.
-			if err := next.Solve(r.T(), q.T()); err == nil {
-				var qt mat.Dense
-				qt.CloneFrom(next.T())
-				q = &qt
+			// Q R = A  ⇒  Rᵀ Qᵀ = Aᵀ: solve with the triangular factor,
+			// each block of rows on its own core (a row's solution does not
+			// depend on the others, so the split changes no digit).
+			next := mat.NewDense(rows, c, nil)
+			var failed atomic.Bool
+			inBlocks(rows, solveBlock, func(lo, hi int) {
+				var sol mat.Dense
+				if err := sol.Solve(r.T(), q.Slice(lo, hi, 0, c).T()); err != nil {
+					failed.Store(true)
+					return
+				}
+				next.Slice(lo, hi, 0, c).(*mat.Dense).Copy(sol.T())
+			})
+			if !failed.Load() {
+				q = next
 				continue
 			}
 		}
 		var eig mat.EigenSym
-		if !eig.Factorize(&gram, true) {
+		if !eig.Factorize(gram, true) {
 			return nil, fmt.Errorf("lsa: orthonormalisation did not converge")
 		}
 		vals := eig.Values(nil)

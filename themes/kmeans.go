@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+
+	"github.com/viterin/vek/vek32"
 )
 
 // ExactLimit is the largest corpus whose papers are clustered one by one:
@@ -39,6 +41,9 @@ func microClusters(ctx context.Context, vecs [][]float32, k int, seed uint64) (g
 	for c := range cent {
 		cent[c] = vecs[perm[c]]
 	}
+	// The assignment is n·k dot products an iteration, 98% of a 20,000-paper
+	// build when scalar: vek's AVX2 kernel (a pure-Go fallback elsewhere)
+	// takes it to a few percent.
 	of := make([]int, n)
 	var sums [][]float64
 	var sizes []int
@@ -50,7 +55,7 @@ func microClusters(ctx context.Context, vecs [][]float32, k int, seed uint64) (g
 		parallel(n, func(i int) {
 			best, bs := 0, math.Inf(-1)
 			for c, v := range cent {
-				if s := dot32(vecs[i], v); s > bs {
+				if s := float64(vek32.Dot(vecs[i], v)); s > bs {
 					best, bs = c, s
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +39,8 @@ type benchResult struct {
 	ExactQPS     float64 `json:"exact_qps"`
 	RelatedP50MS float64 `json:"related_p50_ms"`
 	RelatedP99MS float64 `json:"related_p99_ms"`
+	// StageSeconds is the wall time of each step of the build.
+	StageSeconds map[string]float64 `json:"stage_seconds"`
 }
 
 func (e *env) benchCmd() *cobra.Command {
@@ -47,6 +50,7 @@ func (e *env) benchCmd() *cobra.Command {
 		skipThemes    bool
 		asJSON        bool
 		seed          uint64
+		cpuProfile    string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench --docs N",
@@ -75,12 +79,37 @@ func (e *env) benchCmd() *cobra.Command {
 			papers = nil
 			runtime.GC()
 			ctx := cmd.Context()
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+			}
 			start := time.Now()
-			svc, err := recommend.New(ctx, corpus, recommend.Config{Index: kind, SkipThemes: skipThemes})
+			draw, finish := e.progress()
+			stages := map[string]float64{}
+			stage, since := "", start
+			progress := func(p recommend.Progress) {
+				if p.Stage != stage {
+					if stage != "" {
+						stages[stage] += time.Since(since).Seconds()
+					}
+					stage, since = p.Stage, time.Now()
+				}
+				if draw != nil {
+					draw(p)
+				}
+			}
+			svc, err := recommend.New(ctx, corpus, recommend.Config{Index: kind, SkipThemes: skipThemes, Progress: progress})
+			finish()
+			pprof.StopCPUProfile()
 			if err != nil {
 				return err
 			}
-			r := benchResult{Docs: docs, Index: index, BuildSeconds: time.Since(start).Seconds(), PeakRSSBytes: peakRSS()}
+			r := benchResult{Docs: docs, Index: index, BuildSeconds: time.Since(start).Seconds(), PeakRSSBytes: peakRSS(), StageSeconds: stages}
 			if t := svc.Themes(); t != nil {
 				r.Themes = len(t.Themes())
 			}
@@ -154,6 +183,11 @@ func (e *env) benchCmd() *cobra.Command {
 				r.Docs, r.Index, r.Themes, r.BuildSeconds, float64(r.PeakRSSBytes)/1e9, float64(r.HeapBytes)/1e9)
 			fmt.Fprintf(w, "index: recall@10 %.3f, %.0f queries/s (exact scan %.0f/s), %d queries\n", r.RecallAt10, r.HNSWQPS, r.ExactQPS, r.Queries)
 			fmt.Fprintf(w, "related: p50 %.2f ms, p99 %.2f ms\n", r.RelatedP50MS, r.RelatedP99MS)
+			for _, st := range []string{"keyphrases", "features", "latent", "index", "themes"} {
+				if sec, ok := r.StageSeconds[st]; ok {
+					fmt.Fprintf(w, "  %-10s %6.1f s\n", st, sec)
+				}
+			}
 			return w.Flush()
 		},
 	}
@@ -163,6 +197,7 @@ func (e *env) benchCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&skipThemes, "skip-themes", false, "build no themes")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON line")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the corpus and the queries")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the build to this file (go tool pprof)")
 	return cmd
 }
 
