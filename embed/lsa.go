@@ -56,6 +56,10 @@ func (c LSAConfig) withDefaults() LSAConfig {
 // for concurrent use.
 type LSA struct {
 	dims, terms, l int
+	// ids are the features the fit used, ascending, and slot numbers them
+	// (−1 for the others): Z holds a row per used feature.
+	ids  []uint32
+	slot []int32
 	// A query x maps to (x·Z)·M: Z = AᵀQ is terms×l (row-major) and M = W_k Σ⁻¹
 	// is l×dims, so that x·Z·M = x·V_k, classic LSA's U Σ coordinates.
 	z     []float32
@@ -82,14 +86,52 @@ func FitLSA(docs []Sparse, terms int, cfg LSAConfig) (*LSA, [][]float32, error) 
 	if len(docs) > cfg.MaxFit {
 		docs = sample(docs, cfg.MaxFit, cfg.Seed)
 	}
+	// Only the features the fitted documents hold take part: the others'
+	// rows of Z would be zero. Numbering them densely keeps Z (float64
+	// while fitting, float32 in the model) to the features in use, a
+	// fraction of a large corpus's vocabulary; the random projection is
+	// still drawn by the original feature numbers, so nothing else changes.
+	slot := make([]int32, terms)
+	for t := range slot {
+		slot[t] = -1
+	}
+	for _, d := range docs {
+		for _, t := range d.Idx {
+			if int(t) < terms {
+				slot[t] = 0
+			}
+		}
+	}
+	var ids []uint32
+	for t, s := range slot {
+		if s == 0 {
+			slot[t] = int32(len(ids))
+			ids = append(ids, uint32(t))
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil, ErrEmptyCorpus
+	}
+	dense := make([]Sparse, len(docs))
+	for i, d := range docs {
+		dense[i] = Sparse{Idx: make([]uint32, 0, len(d.Idx)), Val: make([]float32, 0, len(d.Val))}
+		for j, t := range d.Idx {
+			if int(t) < terms {
+				dense[i].Idx = append(dense[i].Idx, uint32(slot[t]))
+				dense[i].Val = append(dense[i].Val, d.Val[j])
+			}
+		}
+	}
+	docs = dense
+	used := len(ids)
 	n := len(docs)
-	k := min(cfg.Dims, n, terms)
-	l := min(k+cfg.Oversample, n, terms)
+	k := min(cfg.Dims, n, used)
+	l := min(k+cfg.Oversample, n, used)
 
 	// Y = A Ω, Ω a terms×l Rademacher matrix drawn from hashed seeds and
 	// stored as bits.
-	y := mulSparseSigns(docs, terms, l, cfg.Seed)
-	cols := transpose(docs, terms)
+	y := mulSparseSigns(docs, ids, l, cfg.Seed)
+	cols := transpose(docs, used)
 	q, err := orthonormal(y)
 	if err != nil {
 		return nil, nil, err
@@ -121,7 +163,7 @@ func FitLSA(docs []Sparse, terms int, cfg LSAConfig) (*LSA, [][]float32, error) 
 	var w mat.Dense
 	eig.VectorsTo(&w)
 
-	m := &LSA{dims: k, terms: terms, l: l, z: make([]float32, terms*l), m: make([]float64, l*k), sigma: make([]float64, k)}
+	m := &LSA{dims: k, terms: terms, l: l, ids: ids, slot: slot, z: make([]float32, used*l), m: make([]float64, l*k), sigma: make([]float64, k)}
 	for c := range k {
 		e := l - 1 - c // largest first
 		sv := math.Sqrt(math.Max(vals[e], 0))
@@ -134,7 +176,7 @@ func FitLSA(docs []Sparse, terms int, cfg LSAConfig) (*LSA, [][]float32, error) 
 		}
 	}
 	zr := z.RawMatrix()
-	for t := range terms {
+	for t := range used {
 		for c := range l {
 			m.z[t*l+c] = float32(zr.Data[t*zr.Stride+c])
 		}
@@ -188,11 +230,12 @@ func (m *LSA) SingularValues() []float64 { return append([]float64(nil), m.sigma
 func (m *LSA) Transform(s Sparse) []float32 {
 	xz := make([]float64, m.l)
 	for j, t := range s.Idx {
-		if int(t) >= m.terms {
+		if int(t) >= m.terms || m.slot[t] < 0 {
 			continue
 		}
 		v := float64(s.Val[j])
-		for c, zv := range m.z[int(t)*m.l : int(t+1)*m.l] {
+		at := int(m.slot[t]) * m.l
+		for c, zv := range m.z[at : at+m.l] {
 			xz[c] += v * float64(zv)
 		}
 	}
@@ -225,14 +268,16 @@ func (m *LSA) project(xz []float64) []float32 {
 	return vec
 }
 
-// mulSparseSigns returns A·Ω for sparse rows A and a terms×l matrix Ω of
-// ±1 entries, each drawn from a hash of (seed, term, column).
-func mulSparseSigns(rows []Sparse, terms, l int, seed uint64) *mat.Dense {
+// mulSparseSigns returns A·Ω for sparse rows A over the features ids (by
+// their place in ids) and a matrix Ω of ±1 entries, each drawn from a hash
+// of (seed, the feature's original number, column).
+func mulSparseSigns(rows []Sparse, ids []uint32, l int, seed uint64) *mat.Dense {
+	terms := len(ids)
 	words := (l + 63) / 64
 	bits := make([]uint64, terms*words)
-	for t := range terms {
+	for t, id := range ids {
 		for w := range words {
-			bits[t*words+w] = splitmix64(seed ^ (uint64(t)*uint64(words) + uint64(w) + 1))
+			bits[t*words+w] = splitmix64(seed ^ (uint64(id)*uint64(words) + uint64(w) + 1))
 		}
 	}
 	y := mat.NewDense(len(rows), l, nil)

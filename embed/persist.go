@@ -57,13 +57,15 @@ func (m *TFIDF) SetAnalyzer(a func(text string) []Token) { m.cfg.Analyzer = a }
 
 type lsaState struct {
 	Dims, Terms, L int
-	Z              []float32
-	M, Sigma       []float64
+	// IDs are the features the fit used, ascending; Z has a row for each.
+	IDs      []uint32
+	Z        []float32
+	M, Sigma []float64
 }
 
 // GobEncode encodes the fitted model.
 func (m *LSA) GobEncode() ([]byte, error) {
-	return encodeGob(lsaState{Dims: m.dims, Terms: m.terms, L: m.l, Z: m.z, M: m.m, Sigma: m.sigma})
+	return encodeGob(lsaState{Dims: m.dims, Terms: m.terms, L: m.l, IDs: m.ids, Z: m.z, M: m.m, Sigma: m.sigma})
 }
 
 // GobDecode decodes a model written by GobEncode.
@@ -72,10 +74,20 @@ func (m *LSA) GobDecode(b []byte) error {
 	if err := decodeGob(b, &st); err != nil {
 		return fmt.Errorf("decode lsa: %w", err)
 	}
-	if st.Dims <= 0 || st.L < st.Dims || len(st.Z) != st.Terms*st.L || len(st.M) != st.L*st.Dims || len(st.Sigma) != st.Dims {
-		return fmt.Errorf("decode lsa: inconsistent sizes (dims %d, terms %d, l %d)", st.Dims, st.Terms, st.L)
+	if st.Dims <= 0 || st.L < st.Dims || st.Terms < 0 || len(st.Z) != len(st.IDs)*st.L || len(st.M) != st.L*st.Dims || len(st.Sigma) != st.Dims {
+		return fmt.Errorf("decode lsa: inconsistent sizes (dims %d, terms %d, used %d, l %d)", st.Dims, st.Terms, len(st.IDs), st.L)
 	}
-	*m = LSA{dims: st.Dims, terms: st.Terms, l: st.L, z: st.Z, m: st.M, sigma: st.Sigma}
+	slot := make([]int32, st.Terms)
+	for t := range slot {
+		slot[t] = -1
+	}
+	for i, id := range st.IDs {
+		if int(id) >= st.Terms || (i > 0 && id <= st.IDs[i-1]) {
+			return fmt.Errorf("decode lsa: feature %d out of order or range (%d features)", id, st.Terms)
+		}
+		slot[id] = int32(i)
+	}
+	*m = LSA{dims: st.Dims, terms: st.Terms, l: st.L, ids: st.IDs, slot: slot, z: st.Z, m: st.M, sigma: st.Sigma}
 	return nil
 }
 

@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,8 +41,11 @@ type benchResult struct {
 	ExactQPS     float64 `json:"exact_qps"`
 	RelatedP50MS float64 `json:"related_p50_ms"`
 	RelatedP99MS float64 `json:"related_p99_ms"`
-	// StageSeconds is the wall time of each step of the build.
-	StageSeconds map[string]float64 `json:"stage_seconds"`
+	// StageSeconds is the wall time of each step of the build, and
+	// StageHeapBytes the most live heap (as the last GC marked it) seen
+	// during it, sampled every 50 ms.
+	StageSeconds   map[string]float64 `json:"stage_seconds"`
+	StageHeapBytes map[string]uint64  `json:"stage_heap_bytes"`
 }
 
 func (e *env) benchCmd() *cobra.Command {
@@ -91,25 +96,52 @@ func (e *env) benchCmd() *cobra.Command {
 			start := time.Now()
 			draw, finish := e.progress()
 			stages := map[string]float64{}
+			heaps := map[string]uint64{}
+			var mu sync.Mutex
 			stage, since := "", start
 			progress := func(p recommend.Progress) {
+				mu.Lock()
 				if p.Stage != stage {
 					if stage != "" {
 						stages[stage] += time.Since(since).Seconds()
 					}
 					stage, since = p.Stage, time.Now()
 				}
+				mu.Unlock()
 				if draw != nil {
 					draw(p)
 				}
 			}
+			sampled := make(chan struct{})
+			stopSampling := make(chan struct{})
+			go func() {
+				defer close(sampled)
+				t := time.NewTicker(50 * time.Millisecond)
+				defer t.Stop()
+				samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+				for {
+					select {
+					case <-stopSampling:
+						return
+					case <-t.C:
+					}
+					metrics.Read(samples)
+					mu.Lock()
+					if v := samples[0].Value.Uint64(); v > heaps[stage] {
+						heaps[stage] = v
+					}
+					mu.Unlock()
+				}
+			}()
 			svc, err := recommend.New(ctx, corpus, recommend.Config{Index: kind, SkipThemes: skipThemes, Progress: progress})
 			finish()
+			close(stopSampling)
+			<-sampled
 			pprof.StopCPUProfile()
 			if err != nil {
 				return err
 			}
-			r := benchResult{Docs: docs, Index: index, BuildSeconds: time.Since(start).Seconds(), PeakRSSBytes: peakRSS(), StageSeconds: stages}
+			r := benchResult{Docs: docs, Index: index, BuildSeconds: time.Since(start).Seconds(), PeakRSSBytes: peakRSS(), StageSeconds: stages, StageHeapBytes: heaps}
 			if t := svc.Themes(); t != nil {
 				r.Themes = len(t.Themes())
 			}
@@ -185,7 +217,7 @@ func (e *env) benchCmd() *cobra.Command {
 			fmt.Fprintf(w, "related: p50 %.2f ms, p99 %.2f ms\n", r.RelatedP50MS, r.RelatedP99MS)
 			for _, st := range []string{"keyphrases", "features", "latent", "index", "themes"} {
 				if sec, ok := r.StageSeconds[st]; ok {
-					fmt.Fprintf(w, "  %-10s %6.1f s\n", st, sec)
+					fmt.Fprintf(w, "  %-10s %6.1f s, live heap up to %4.0f MB\n", st, sec, float64(r.StageHeapBytes[st])/1e6)
 				}
 			}
 			return w.Flush()
