@@ -220,12 +220,17 @@ func Build(ctx context.Context, in Input, cfg Config) (*Model, error) {
 		return nil, err
 	}
 	assignNoise(&part, in.Vectors, cfg.OutlierBudget, n)
+	terms := newTermModel(in.Papers)
+	if cfg.K == 0 {
+		hiddenThemes(&part, in.Vectors, terms, cfg.MinSize, cfg.MaxK)
+	}
+	numberBySize(&part, n)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
 	m := &Model{of: part.of}
-	m.describe(in, part, cfg)
+	m.describe(in, part, cfg, terms)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -341,7 +346,7 @@ func (m *Model) MarshalJSON() ([]byte, error) {
 
 // describe fills in the themes from a partition: members, counts, central
 // papers, terms, labels and summaries.
-func (m *Model) describe(in Input, part partition, cfg Config) {
+func (m *Model) describe(in Input, part partition, cfg Config, terms *termModel) {
 	k := part.k
 	classes := k
 	if part.outliers > 0 {
@@ -355,7 +360,6 @@ func (m *Model) describe(in Input, part partition, cfg Config) {
 		}
 		members[c] = append(members[c], i)
 	}
-	terms := newTermModel(in.Papers)
 	weights := terms.classWeights(members)
 	labels := terms.labels(members, weights, part.outliers > 0)
 	m.themes = make([]Theme, classes)
