@@ -482,7 +482,7 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 // Rules of the label (see labels; docs/themes.md, "Second pass", for the
 // variants measured).
 const (
-	headShare    = 0.3
+	headShare    = 0.25
 	headCover    = 0.3
 	secondBelow  = 0.6 // a head covering 0.94 of its theme needs no second ("Gravitational waves and signal detection")
 	secondShare  = 0.5 // a second at 0.3 named algebraic geometry "Moduli spaces and group theory"
