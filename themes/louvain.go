@@ -229,30 +229,46 @@ func louvain(g graph, gamma float64) []int {
 // each, edges summed, the inner weight as a self-loop. Edges are listed in
 // the order they are first met, which is deterministic.
 func aggregate(g graph, c []int, k int) graph {
-	members := make([][]int, k)
+	// Nodes by community, in node order (counting sort).
+	start := make([]int, k+1)
+	for _, x := range c {
+		start[x+1]++
+	}
+	for x := range k {
+		start[x+1] += start[x]
+	}
+	order := make([]int, len(c))
+	fill := slices.Clone(start[:k])
+	edges := 0
 	for i, x := range c {
-		members[x] = append(members[x], i)
+		order[fill[x]] = i
+		fill[x]++
+		edges += len(g.adj[i])
 	}
 	out := graph{adj: make([][]int, k), w: make([][]float64, k), deg: make([]float64, k), tot: g.tot}
+	adj := make([]int, 0, edges) // at most one edge per edge of g
+	w := make([]float64, 0, edges)
 	acc := make([]float64, k)
-	at := make([]int, k) // position in out.adj[a] plus one, while a is summed
-	for a, list := range members {
-		for _, i := range list {
+	at := make([]int, k) // position in the community's list plus one, while it is summed
+	for a := range k {
+		first := len(adj)
+		for _, i := range order[start[a]:start[a+1]] {
 			for e, nb := range g.adj[i] {
 				b := c[nb]
 				if at[b] == 0 {
-					out.adj[a] = append(out.adj[a], b)
-					at[b] = len(out.adj[a])
+					adj = append(adj, b)
+					at[b] = len(adj) - first
 				}
 				acc[b] += g.w[i][e]
 			}
 		}
-		out.w[a] = make([]float64, len(out.adj[a]))
-		for x, b := range out.adj[a] {
-			out.w[a][x] = acc[b]
+		for _, b := range adj[first:] {
+			w = append(w, acc[b])
 			out.deg[a] += acc[b]
 			acc[b], at[b] = 0, 0
 		}
+		out.adj[a] = adj[first:len(adj):len(adj)]
+		out.w[a] = w[first:len(w):len(w)]
 	}
 	return out
 }
