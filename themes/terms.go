@@ -256,23 +256,30 @@ func (m *termModel) classWeights(classes [][]int) []map[int]float64 {
 	}
 	avg := float64(n) / float64(max(1, len(classes)))
 	out := make([]map[int]float64, len(classes))
+	// Sums over a class's papers, indexed by term and cleared after each
+	// class through the list of terms met.
+	tf := make([]float64, len(m.df))
+	papers := make([]int, len(m.df))
+	var met []int
 	for c, mem := range classes {
-		tf := map[int]float64{}
-		papers := map[int]int{}
+		met = met[:0]
 		for _, i := range mem {
 			for j, t := range m.docs[i] {
 				if m.shown[t] {
+					if papers[t] == 0 {
+						met = append(met, t)
+					}
 					tf[t] += m.field[i][j]
 					papers[t]++
 				}
 			}
 		}
 		w := map[int]float64{}
-		for t, f := range tf {
-			if papers[t] < min(2, len(mem)) {
-				continue
+		for _, t := range met {
+			if papers[t] >= min(2, len(mem)) {
+				w[t] = tf[t] / float64(len(mem)) * math.Log(1+avg/float64(m.df[t]))
 			}
-			w[t] = f / float64(len(mem)) * math.Log(1+avg/float64(m.df[t]))
+			tf[t], papers[t] = 0, 0
 		}
 		out[c] = w
 	}
@@ -344,25 +351,20 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 	if hasOutliers {
 		k--
 	}
-	// Papers of each class with each term.
+	// Papers of each class with each of its terms (those of w), and the
+	// term's coverage: the share of the class's papers that have it, a
+	// paper with it in the abstract only counting [abstractWeight].
 	count := make([]map[int]int, k)
-	for c := range k {
-		count[c] = map[int]int{}
-		for _, i := range classes[c] {
-			for _, t := range m.docs[i] {
-				count[c][t]++
-			}
-		}
-	}
-	// Coverage of each term in each class: the share of its papers that
-	// have it, a paper with it in the abstract only counting
-	// [abstractWeight].
 	cover := make([]map[int]float64, k)
 	for c := range k {
-		cover[c] = map[int]float64{}
+		count[c] = make(map[int]int, len(w[c]))
+		cover[c] = make(map[int]float64, len(w[c]))
 		for _, i := range classes[c] {
 			for j, t := range m.docs[i] {
-				cover[c][t] += m.field[i][j] / float64(len(classes[c]))
+				if _, ok := w[c][t]; ok {
+					count[c][t]++
+					cover[c][t] += m.field[i][j] / float64(len(classes[c]))
+				}
 			}
 		}
 	}

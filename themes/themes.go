@@ -28,6 +28,8 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/paperrec/paperrec/models"
 )
 
@@ -229,16 +231,24 @@ func Build(ctx context.Context, in Input, cfg Config) (*Model, error) {
 		return nil, err
 	}
 
+	// The description (terms, labels, summaries, central papers) and the
+	// map need only the partition: they run side by side, each on its own
+	// data, so the result does not depend on their timing.
 	m := &Model{of: part.of}
-	m.describe(in, part, cfg, terms)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	for i := range nb {
 		nb[i] = nb[i][:min(len(nb[i]), layoutNeighbours)]
 	}
-	m.layout, err = layout(ctx, in.Vectors, g, nb, m.of, cfg.Seed)
-	if err != nil {
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		var err error
+		m.layout, err = layout(ectx, in.Vectors, g, nb, m.of, cfg.Seed)
+		return err
+	})
+	m.describe(in, part, cfg, terms)
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	m.stats = Stats{Papers: n, Themes: part.k, Outliers: part.outliers, MinSize: part.minSize,
