@@ -1,6 +1,7 @@
 // Package themes finds the research themes of a corpus offline: it groups
-// papers that belong together, names each group from its distinctive
-// keyphrases (class-based TF-IDF, as BERTopic does), picks its most central
+// papers that belong together, names each group with one or two whole
+// keyphrases that its papers have and few others do, lists its distinctive
+// terms (class-based TF-IDF, as BERTopic does), picks its most central
 // papers, summarises it with an extractive paragraph, counts its areas and
 // years, and lays all papers out on a 2-D map where each theme is a region.
 //
@@ -9,12 +10,14 @@
 // modularity in thirty runs, each leaving a tenth of the papers out, and
 // the themes are the papers that most runs put together (the co-association
 // cut at one half). Small tight groups are themes too; the papers that fit
-// no theme form an explicit outlier group within a budget. A set number of
-// themes falls back on average-linkage clustering cut HDBSCAN-style. Up to
-// [ExactLimit] papers the clustering has no randomness at all (the folds
-// come from a fixed permutation), so every seed gives the same themes; the
-// seed drives the map layout, and the k-means pre-clustering of larger
-// corpora. See docs/themes.md for the method and its measured quality.
+// no theme form an explicit outlier group within a budget, and tight,
+// nameable groups among them and the loosest members of themes become
+// themes of their own. A set number of themes falls back on average-linkage
+// clustering cut HDBSCAN-style. Up to [ExactLimit] papers the clustering
+// has no randomness at all (the folds come from a fixed permutation), so
+// every seed gives the same themes; the seed drives the map layout, and the
+// k-means pre-clustering of larger corpora. See docs/themes.md for the
+// method and its measured quality.
 //
 // A [Model] is immutable once built and safe for concurrent use.
 package themes
