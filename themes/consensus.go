@@ -4,7 +4,9 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Consensus (evidence accumulation: Fred and Jain 2005; Lancichinetti and
@@ -40,57 +42,89 @@ func coAssociation(ctx context.Context, g groups, sim []float32, nb [][]int) ([]
 		k = max(10, min(k, int(math.Round(float64(k*m)/float64(papers)))))
 	}
 	rng := rand.New(rand.NewPCG(0x636f6e73, 0x656e7375)) // "consensus"
-	fold := make([]int, m)
-	at := make([]int, m)
-	together := make([]uint16, m*m)
+	// The folds of each round, drawn in order before any run.
+	fold := make([][]int, rounds)
 	// Runs that hold both of two groups: all runs but those that leave out
 	// either, that is folds·rounds − 2·rounds plus the rounds in which the
 	// two share a fold (both left out at once).
 	sameFold := make([]uint16, m*m)
-	var byFold [][]int
-	for r := range folds * rounds {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	for r := range fold {
+		fold[r] = make([]int, m)
+		byFold := make([][]int, folds)
+		for i, p := range rng.Perm(m) {
+			fold[r][p] = i % folds
+			byFold[i%folds] = append(byFold[i%folds], p)
 		}
-		if r%folds == 0 {
-			byFold = make([][]int, folds)
-			for i, p := range rng.Perm(m) {
-				fold[p] = i % folds
-				byFold[i%folds] = append(byFold[i%folds], p)
-			}
-			if folds > 1 {
-				for _, f := range byFold {
-					for _, a := range f {
-						for _, b := range f {
-							sameFold[a*m+b]++
-						}
+		if folds > 1 {
+			for _, f := range byFold {
+				for _, a := range f {
+					for _, b := range f {
+						sameFold[a*m+b]++
 					}
 				}
 			}
 		}
-		var keep []int
-		for a := range m {
-			at[a] = -1
-			if folds == 1 || fold[a] != r%folds {
-				at[a] = len(keep)
-				keep = append(keep, a)
-			}
-		}
-		comm := louvain(knnGraph(sim, g.size, nb, keep, at, k), resolution)
-		members := map[int][]int{}
-		for x, a := range keep {
-			members[comm[x]] = append(members[comm[x]], a)
-		}
-		for _, list := range members {
-			for _, a := range list {
-				for _, b := range list {
-					together[a*m+b]++
+	}
+	// The runs are independent: each worker takes every workers-th run and
+	// counts into its own matrix; the counts are summed, so the result does
+	// not depend on the split.
+	runs := folds * rounds
+	workers := max(1, min(runtime.GOMAXPROCS(0), runs))
+	counts := make([][]uint16, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		counts[w] = make([]uint16, m*m)
+		wg.Go(func() {
+			together := counts[w]
+			var scratch knnScratch
+			at := make([]int, m)
+			keep := make([]int, 0, m)
+			var members [][]int
+			for r := w; r < runs; r += workers {
+				if ctx.Err() != nil {
+					return
+				}
+				f := fold[r/folds]
+				keep = keep[:0]
+				for a := range m {
+					at[a] = -1
+					if folds == 1 || f[a] != r%folds {
+						at[a] = len(keep)
+						keep = append(keep, a)
+					}
+				}
+				comm := louvain(scratch.graph(sim, g.size, nb, keep, at, k), resolution)
+				for c := range members {
+					members[c] = members[c][:0]
+				}
+				for x, a := range keep {
+					for comm[x] >= len(members) {
+						members = append(members, nil)
+					}
+					members[comm[x]] = append(members[comm[x]], a)
+				}
+				for _, list := range members {
+					for _, a := range list {
+						row := together[a*m : (a+1)*m]
+						for _, b := range list {
+							row[b]++
+						}
+					}
 				}
 			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	together := counts[0]
+	for _, c := range counts[1:] {
+		for i, v := range c {
+			together[i] += v
 		}
 	}
 	out := make([]float32, m*m)
-	runs := folds * rounds
 	for a := range m {
 		for b := a + 1; b < m; b++ {
 			both := runs

@@ -178,9 +178,7 @@ func cutTree(d dendrogram, g groups, cfg Config) partition {
 // fit is below [looseFit], as a random paper that the linkage chained into
 // a theme has. The least fitting eligible papers, up to budget·n, form the
 // outlier group; the remaining noise joins the theme the consensus runs put
-// it with most often (p.prefer) or, without one, the theme it fits best. Themes
-// are then numbered by size, largest first (ties: the theme whose first
-// paper comes first).
+// it with most often (p.prefer) or, without one, the theme it fits best.
 func assignNoise(p *partition, vecs [][]float32, budget float64, n int) {
 	dim := len(vecs[0])
 	sums := make([][]float64, p.k)
@@ -256,7 +254,6 @@ func assignNoise(p *partition, vecs [][]float32, budget float64, n int) {
 			p.of[f.paper] = f.theme
 		}
 	}
-	numberBySize(p, n)
 }
 
 // numberBySize numbers the themes by size, largest first (ties: the theme

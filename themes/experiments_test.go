@@ -63,6 +63,15 @@ func TestThemesExperiments(t *testing.T) {
 		lo, hi, sum = min(lo, a), max(hi, a), sum+a
 	}
 	row += fmt.Sprintf(" %.3f | %.3f–%.3f (mean %.3f) |", minSeed, lo, hi, sum/subsampleRuns)
+	if os.Getenv("PAPERREC_PAIRS") != "" {
+		for si, pairs := range b.pairs {
+			for _, p := range pairs {
+				if p.grade == 2 && (m.Of(p.a) != m.Of(p.b) || m.Of(p.a) < 0) {
+					t.Logf("%s g2 apart: %d (%d) %.50s | %d (%d) %.50s", setNames[si], p.a, m.Of(p.a), b.in.Papers[p.a].Title, p.b, m.Of(p.b), b.in.Papers[p.b].Title)
+				}
+			}
+		}
+	}
 	t.Log("| variant | themes | outliers | dev g2 | dev g0 | dev2 g2 | dev2 g0 | seeds ARI | subsample ARI |")
 	t.Log(row)
 
@@ -208,4 +217,73 @@ func TestThemesCohesion(t *testing.T) {
 	for _, r := range rows {
 		t.Logf("%.3f %3d %s", r.coh, r.size, r.label)
 	}
+}
+
+// TestThemesLabelCandidates writes each theme's best label candidates to
+// $PAPERREC_JUDGE_DIR/candidates.txt.
+func TestThemesLabelCandidates(t *testing.T) {
+	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
+		t.Skip("set PAPERREC_EXPERIMENTS=1")
+	}
+	dir := os.Getenv("PAPERREC_JUDGE_DIR")
+	if dir == "" {
+		dir = "/tmp/judge"
+	}
+	b := load(t)
+	m := model(t, 1)
+	if err := os.WriteFile(filepath.Join(dir, "candidates.txt"), []byte(themes.LabelCandidates(b.in.Papers, m)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestThemesVocabulary writes every recovered keyphrase with the number of
+// papers listing it to $PAPERREC_JUDGE_DIR/vocabulary.txt.
+func TestThemesVocabulary(t *testing.T) {
+	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
+		t.Skip("set PAPERREC_EXPERIMENTS=1")
+	}
+	dir := os.Getenv("PAPERREC_JUDGE_DIR")
+	if dir == "" {
+		dir = "/tmp/judge"
+	}
+	count := map[string]int{}
+	for _, p := range load(t).in.Papers {
+		for _, k := range p.Keywords {
+			count[strings.ToLower(k)]++
+		}
+	}
+	var w strings.Builder
+	for k, n := range count {
+		fmt.Fprintf(&w, "%d\t%s\n", n, k)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "vocabulary.txt"), []byte(w.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestThemesMemberFits writes each member's fit to its theme and to its
+// best other theme to $PAPERREC_JUDGE_DIR/fits.txt.
+func TestThemesMemberFits(t *testing.T) {
+	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
+		t.Skip("set PAPERREC_EXPERIMENTS=1")
+	}
+	dir := os.Getenv("PAPERREC_JUDGE_DIR")
+	if dir == "" {
+		dir = "/tmp/judge"
+	}
+	b := load(t)
+	m := model(t, 1)
+	if err := os.WriteFile(filepath.Join(dir, "fits.txt"), []byte(themes.MemberFits(b.in.Papers, b.in.Vectors, m)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestThemesSplits prints each theme's communities.
+func TestThemesSplits(t *testing.T) {
+	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
+		t.Skip("set PAPERREC_EXPERIMENTS=1")
+	}
+	b := load(t)
+	m := model(t, 1)
+	fmt.Print(themes.ThemeSplits(b.in.Papers, b.in.Vectors, m, envInt("PAPERREC_SPLITK")))
 }

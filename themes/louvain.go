@@ -33,17 +33,46 @@ type graph struct {
 // of the nodes that are kept (keep[i] is the original index of node i, and
 // at is its position, -1 for a node left out). An edge between groups
 // weighs their cosine times both sizes: the edges their papers would have.
+// A node's edges are listed in a fixed order: its own choices, most
+// similar first, then the nodes that chose it, in node order.
 func knnGraph(sim []float32, size []int, nb [][]int, keep, at []int, k int) graph {
+	var s knnScratch
+	return s.graph(sim, size, nb, keep, at, k)
+}
+
+// knnScratch holds the buffers of knnGraph, reused from one graph to the
+// next: a graph built from a scratch is valid until the scratch builds the
+// next one. Not safe for concurrent use.
+type knnScratch struct {
+	outB, inB, adj []int
+	outW, inW, w   []float64
+	outN, inN, at  []int
+	seen           []int
+	g              graph
+}
+
+func (s *knnScratch) graph(sim []float32, size []int, nb [][]int, keep, at []int, k int) graph {
 	m := len(size)
 	n := len(keep)
-	type edge struct {
-		b int
-		w float64
+	grow := func(b []int, l int) []int {
+		if cap(b) < l {
+			return make([]int, l)
+		}
+		return b[:l]
 	}
-	out := make([][]edge, n) // each node's own choices, most similar first
-	in := make([][]edge, n)  // the choices of others that name it
+	growF := func(b []float64, l int) []float64 {
+		if cap(b) < l {
+			return make([]float64, l)
+		}
+		return b[:l]
+	}
+	s.outB, s.outW = grow(s.outB, n*k), growF(s.outW, n*k)
+	s.outN, s.inN, s.at = grow(s.outN, n), grow(s.inN, n+1), grow(s.at, n+1)
+	clear(s.inN)
+	// Each node's own choices, and how many choose each node.
+	edges := 0
 	for i, a := range keep {
-		taken := 0
+		taken, c := 0, 0
 		for _, o := range nb[a] {
 			if taken == k {
 				break
@@ -54,26 +83,62 @@ func knnGraph(sim []float32, size []int, nb [][]int, keep, at []int, k int) grap
 			}
 			taken++
 			if w := float64(sim[a*m+o]) * float64(size[a]*size[o]); w > 0 {
-				out[i] = append(out[i], edge{j, w})
-				in[j] = append(in[j], edge{i, w})
+				s.outB[i*k+c], s.outW[i*k+c] = j, w
+				c++
+				s.inN[j]++
 			}
+		}
+		s.outN[i] = c
+		edges += c
+	}
+	// The choices that name each node, in node order (s.at: start of each
+	// node's list, then its fill position).
+	s.inB, s.inW = grow(s.inB, edges), growF(s.inW, edges)
+	pos := 0
+	for j := range n {
+		s.at[j] = pos
+		pos += s.inN[j]
+	}
+	for i := range n {
+		for c := range s.outN[i] {
+			j := s.outB[i*k+c]
+			s.inB[s.at[j]], s.inW[s.at[j]] = i, s.outW[i*k+c]
+			s.at[j]++
 		}
 	}
-	g := graph{adj: make([][]int, n), w: make([][]float64, n), deg: make([]float64, n)}
-	seen := make([]int, n) // i+1 once node i lists a neighbour: an edge both ends chose counts once
+	// Adjacency: own choices, then the others', an edge both ends chose
+	// counting once.
+	s.adj, s.w = grow(s.adj, 2*edges), growF(s.w, 2*edges)
+	s.seen = grow(s.seen, n)
+	clear(s.seen)
+	if cap(s.g.adj) < n {
+		s.g.adj, s.g.w, s.g.deg = make([][]int, n), make([][]float64, n), make([]float64, n)
+	}
+	g := graph{adj: s.g.adj[:n], w: s.g.w[:n], deg: s.g.deg[:n]}
+	pos = 0
+	inPos := 0
 	for i := range n {
-		for _, list := range [][]edge{out[i], in[i]} {
-			for _, x := range list {
-				if seen[x.b] == i+1 {
-					continue
-				}
-				seen[x.b] = i + 1
-				g.adj[i] = append(g.adj[i], x.b)
-				g.w[i] = append(g.w[i], x.w)
-				g.deg[i] += x.w
+		start := pos
+		deg := 0.0
+		add := func(b int, w float64) {
+			if s.seen[b] == i+1 {
+				return
 			}
+			s.seen[b] = i + 1
+			s.adj[pos], s.w[pos] = b, w
+			pos++
+			deg += w
 		}
-		g.tot += g.deg[i]
+		for c := range s.outN[i] {
+			add(s.outB[i*k+c], s.outW[i*k+c])
+		}
+		for ; inPos < s.at[i]; inPos++ {
+			add(s.inB[inPos], s.inW[inPos])
+		}
+		g.adj[i] = s.adj[start:pos:pos]
+		g.w[i] = s.w[start:pos:pos]
+		g.deg[i] = deg
+		g.tot += deg
 	}
 	return g
 }
@@ -164,30 +229,46 @@ func louvain(g graph, gamma float64) []int {
 // each, edges summed, the inner weight as a self-loop. Edges are listed in
 // the order they are first met, which is deterministic.
 func aggregate(g graph, c []int, k int) graph {
-	members := make([][]int, k)
+	// Nodes by community, in node order (counting sort).
+	start := make([]int, k+1)
+	for _, x := range c {
+		start[x+1]++
+	}
+	for x := range k {
+		start[x+1] += start[x]
+	}
+	order := make([]int, len(c))
+	fill := slices.Clone(start[:k])
+	edges := 0
 	for i, x := range c {
-		members[x] = append(members[x], i)
+		order[fill[x]] = i
+		fill[x]++
+		edges += len(g.adj[i])
 	}
 	out := graph{adj: make([][]int, k), w: make([][]float64, k), deg: make([]float64, k), tot: g.tot}
+	adj := make([]int, 0, edges) // at most one edge per edge of g
+	w := make([]float64, 0, edges)
 	acc := make([]float64, k)
-	at := make([]int, k) // position in out.adj[a] plus one, while a is summed
-	for a, list := range members {
-		for _, i := range list {
+	at := make([]int, k) // position in the community's list plus one, while it is summed
+	for a := range k {
+		first := len(adj)
+		for _, i := range order[start[a]:start[a+1]] {
 			for e, nb := range g.adj[i] {
 				b := c[nb]
 				if at[b] == 0 {
-					out.adj[a] = append(out.adj[a], b)
-					at[b] = len(out.adj[a])
+					adj = append(adj, b)
+					at[b] = len(adj) - first
 				}
 				acc[b] += g.w[i][e]
 			}
 		}
-		out.w[a] = make([]float64, len(out.adj[a]))
-		for x, b := range out.adj[a] {
-			out.w[a][x] = acc[b]
+		for _, b := range adj[first:] {
+			w = append(w, acc[b])
 			out.deg[a] += acc[b]
 			acc[b], at[b] = 0, 0
 		}
+		out.adj[a] = adj[first:len(adj):len(adj)]
+		out.w[a] = w[first:len(w):len(w)]
 	}
 	return out
 }

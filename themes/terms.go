@@ -53,8 +53,8 @@ func newTermModel(papers []models.Paper) *termModel {
 		an[i] = a
 	})
 
-	// surfaces counts the written forms of each key: "stem\x00form".
-	surfaces := map[string]int{}
+	// surfaces counts the written forms of each key: {stem, form}.
+	surfaces := map[[2]string]int{}
 	phrases := map[string]bool{}
 	for i, p := range papers {
 		for j, toks := range an[i].keywords {
@@ -64,7 +64,7 @@ func newTermModel(papers []models.Paper) *termModel {
 			key := joinTerms(toks)
 			phrases[key] = true
 			m.maxLen = max(m.maxLen, len(toks))
-			surfaces[key+"\x00"+strings.Join(strings.Fields(strings.ToLower(p.Keywords[j])), " ")]++
+			surfaces[[2]string{key, strings.Join(strings.Fields(strings.ToLower(p.Keywords[j])), " ")}]++
 		}
 	}
 	fromKeywords := len(phrases) > 0
@@ -100,7 +100,7 @@ func newTermModel(papers []models.Paper) *termModel {
 		add := func(key string, w float64) { set[key] = max(set[key], w) }
 		word := func(t embed.Token, w float64) {
 			add(t.Term, w)
-			surfaces[t.Term+"\x00"+t.Word]++
+			surfaces[[2]string{t.Term, t.Word}]++
 		}
 		for f, toks := range [][]embed.Token{an[i].title, an[i].abstract} {
 			w := 1.0
@@ -115,7 +115,7 @@ func newTermModel(papers []models.Paper) *termModel {
 					if phrases[key] {
 						add(key, w)
 						if !fromKeywords {
-							surfaces[key+"\x00"+wordsOf(toks[s:j+1])]++
+							surfaces[[2]string{key, wordsOf(toks[s : j+1])}]++
 						}
 					}
 				}
@@ -164,7 +164,7 @@ func newTermModel(papers []models.Paper) *termModel {
 	m.display = make([]string, len(sorted))
 	best := make([]int, len(sorted))
 	for ks, n := range surfaces {
-		key, form, _ := strings.Cut(ks, "\x00")
+		key, form := ks[0], ks[1]
 		id, ok := m.index[key]
 		if !ok {
 			continue
@@ -256,23 +256,30 @@ func (m *termModel) classWeights(classes [][]int) []map[int]float64 {
 	}
 	avg := float64(n) / float64(max(1, len(classes)))
 	out := make([]map[int]float64, len(classes))
+	// Sums over a class's papers, indexed by term and cleared after each
+	// class through the list of terms met.
+	tf := make([]float64, len(m.df))
+	papers := make([]int, len(m.df))
+	var met []int
 	for c, mem := range classes {
-		tf := map[int]float64{}
-		papers := map[int]int{}
+		met = met[:0]
 		for _, i := range mem {
 			for j, t := range m.docs[i] {
 				if m.shown[t] {
+					if papers[t] == 0 {
+						met = append(met, t)
+					}
 					tf[t] += m.field[i][j]
 					papers[t]++
 				}
 			}
 		}
 		w := map[int]float64{}
-		for t, f := range tf {
-			if papers[t] < min(2, len(mem)) {
-				continue
+		for _, t := range met {
+			if papers[t] >= min(2, len(mem)) {
+				w[t] = tf[t] / float64(len(mem)) * math.Log(1+avg/float64(m.df[t]))
 			}
-			w[t] = f / float64(len(mem)) * math.Log(1+avg/float64(m.df[t]))
+			tf[t], papers[t] = 0, 0
 		}
 		out[c] = w
 	}
@@ -324,29 +331,45 @@ func (m *termModel) top(w map[int]float64, k int) []Term {
 }
 
 // labels names the classes (the outlier class, if any, is the last one
-// when hasOutliers, and gets no label) by their most distinctive whole
-// keyphrases: one, or two ("X and Y") when the second covers a good share
-// of the papers the first misses. Phrases are chosen globally, best weight
-// first, so that no phrase names two themes and each goes to the theme it
-// is most distinctive of; a phrase must be in two papers of the theme
-// (one in a theme of one), and a head phrase must be concentrated there
-// (at least [headShare] of the papers that have it), which keeps generic
-// phrases ("machine learning") out. Words stand in for a class with no
-// keyphrase.
+// when hasOutliers, and gets no label) by whole keyphrases: one, or two
+// ("X and Y") when the first leaves a good share of the theme uncovered
+// and the second covers it. A phrase's score in a class is its coverage
+// (the share of the class's papers that list it or write it in their
+// title or abstract, an abstract counting [abstractWeight]) times its
+// concentration (the share of the corpus's papers with it that are in the
+// class): the phrase that names the class's papers and few others.
+// Phrases are chosen globally, best score first, so that no phrase names
+// two themes and each goes to the theme it names best; a phrase must be in
+// two papers of the theme (one in a theme of one). A head phrase must be
+// concentrated ([headShare]) and should cover [headCover] of the theme
+// ("Grokking", in 3 of 13 papers on deep-learning theory, gives way to a
+// covering phrase when there is one), which keeps generic phrases
+// ("machine learning") and one paper's topic out. Words stand in for a
+// class with no keyphrase.
 func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers bool) []string {
 	k := len(classes)
 	if hasOutliers {
 		k--
 	}
-	// Papers of each class with each term.
+	// Papers of each class with each of its terms (those of w), and the
+	// term's coverage: the share of the class's papers that have it, a
+	// paper with it in the abstract only counting [abstractWeight].
 	count := make([]map[int]int, k)
+	cover := make([]map[int]float64, k)
 	for c := range k {
-		count[c] = map[int]int{}
+		count[c] = make(map[int]int, len(w[c]))
+		cover[c] = make(map[int]float64, len(w[c]))
 		for _, i := range classes[c] {
-			for _, t := range m.docs[i] {
-				count[c][t]++
+			for j, t := range m.docs[i] {
+				if _, ok := w[c][t]; ok {
+					count[c][t]++
+					cover[c][t] += m.field[i][j] / float64(len(classes[c]))
+				}
 			}
 		}
+	}
+	score := func(c, t int) float64 {
+		return cover[c][t] * float64(count[c][t]) / float64(m.df[t])
 	}
 	type cand struct {
 		class, term int
@@ -355,9 +378,9 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 	candidates := func(listed int, ok func(c, t int) bool) []cand {
 		var out []cand
 		for c := range k {
-			for t, x := range w[c] {
+			for t := range w[c] {
 				if m.labelTerm(t, listed) && ok(c, t) {
-					out = append(out, cand{c, t, x})
+					out = append(out, cand{c, t, score(c, t)})
 				}
 			}
 		}
@@ -382,17 +405,21 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 		head[c], second[c] = -1, -1
 	}
 	concentrated := func(c, t int) bool { return float64(count[c][t]) >= headShare*float64(m.df[t]) }
+	// Heads, in passes, each for the classes still without one: (0) a
+	// concentrated phrase that two papers list (one, for a phrase of
+	// several words) and that covers [headCover] of the class; (1) the same
+	// without the coverage; then, after the second phrases, (2) a
+	// concentrated phrase that one paper lists; (3) the best unused phrase.
 	pickHeads := func(passes ...int) {
-		// Heads: concentrated phrases that two papers list; for a class left
-		// without one, a concentrated phrase that one paper lists (and others
-		// use); then its best unused phrase.
 		for _, pass := range passes {
 			listed, ok := 2, concentrated
 			switch pass {
-			case 1:
-				listed = 1
+			case 0:
+				ok = func(c, t int) bool { return concentrated(c, t) && cover[c][t] >= headCover }
 			case 2:
-				ok = func(int, int) bool { return true }
+				listed = 1
+			case 3:
+				listed, ok = 1, func(int, int) bool { return true }
 			}
 			for _, x := range candidates(listed, ok) {
 				if head[x.class] < 0 && !used[x.term] && !m.overlaps(x.term, used) {
@@ -402,17 +429,15 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 			}
 		}
 	}
-	// Heads: concentrated phrases that two papers list, then seconds, then
-	// for a class left without a head, a concentrated phrase that one paper
-	// lists (and others use), then its best unused phrase.
-	pickHeads(0)
-	// Seconds: a phrase that shares no word with the head, weighs at least
-	// [secondWeight] of it and is in at least [secondCover] of the papers
-	// without the head phrase.
+	pickHeads(0, 1)
+	// Seconds, for a class whose head covers less than [secondBelow] of it:
+	// a phrase that shares no word with the head, scores at least
+	// [secondWeight] of it, is concentrated ([secondShare]) and is in at
+	// least [secondCover] of the class and of its papers without the head.
 	for _, x := range candidates(2, func(c, t int) bool {
 		h := head[c]
-		if h < 0 || w[c][t] < secondWeight*w[c][h] || m.shareStem(h, t) ||
-			float64(count[c][t]) < headShare*float64(m.df[t]) ||
+		if h < 0 || cover[c][h] >= secondBelow || score(c, t) < secondWeight*score(c, h) || m.shareStem(h, t) ||
+			float64(count[c][t]) < secondShare*float64(m.df[t]) ||
 			float64(count[c][t]) < secondCover*float64(len(classes[c])) {
 			return false
 		}
@@ -432,7 +457,7 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 			used[x.term] = true
 		}
 	}
-	pickHeads(1, 2)
+	pickHeads(2, 3)
 	out := make([]string, k)
 	for c := range k {
 		var parts []string
@@ -456,9 +481,13 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 	return out
 }
 
-// Rules of the label (see labels).
+// Rules of the label (see labels; docs/themes.md, "Second pass", for the
+// variants measured).
 const (
-	headShare    = 0.3
+	headShare    = 0.25
+	headCover    = 0.3
+	secondBelow  = 0.6 // a head covering 0.94 of its theme needs no second ("Gravitational waves and signal detection")
+	secondShare  = 0.5 // a second at 0.3 named algebraic geometry "Moduli spaces and group theory"
 	secondWeight = 0.4
 	secondCover  = 0.25
 )
@@ -660,4 +689,24 @@ func scanWords(papers []models.Paper, f func(word string, initial bool)) {
 
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// nameable reports whether a group of papers has a name: a phrase that may
+// head a label (see labelTerm), in two of its papers and concentrated there
+// (at least [headShare] of the papers that have it).
+func (m *termModel) nameable(list []int) bool {
+	count := map[int]int{}
+	for _, i := range list {
+		for _, t := range m.docs[i] {
+			if m.shown[t] {
+				count[t]++
+			}
+		}
+	}
+	for t, c := range count {
+		if c >= 2 && float64(c) >= headShare*float64(m.df[t]) && m.labelTerm(t, 1) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 // Package themes finds the research themes of a corpus offline: it groups
-// papers that belong together, names each group from its distinctive
-// keyphrases (class-based TF-IDF, as BERTopic does), picks its most central
+// papers that belong together, names each group with one or two whole
+// keyphrases that its papers have and few others do, lists its distinctive
+// terms (class-based TF-IDF, as BERTopic does), picks its most central
 // papers, summarises it with an extractive paragraph, counts its areas and
 // years, and lays all papers out on a 2-D map where each theme is a region.
 //
@@ -9,12 +10,14 @@
 // modularity in thirty runs, each leaving a tenth of the papers out, and
 // the themes are the papers that most runs put together (the co-association
 // cut at one half). Small tight groups are themes too; the papers that fit
-// no theme form an explicit outlier group within a budget. A set number of
-// themes falls back on average-linkage clustering cut HDBSCAN-style. Up to
-// [ExactLimit] papers the clustering has no randomness at all (the folds
-// come from a fixed permutation), so every seed gives the same themes; the
-// seed drives the map layout, and the k-means pre-clustering of larger
-// corpora. See docs/themes.md for the method and its measured quality.
+// no theme form an explicit outlier group within a budget, and tight,
+// nameable groups among them and the loosest members of themes become
+// themes of their own. A set number of themes falls back on average-linkage
+// clustering cut HDBSCAN-style. Up to [ExactLimit] papers the clustering
+// has no randomness at all (the folds come from a fixed permutation), so
+// every seed gives the same themes; the seed drives the map layout, and the
+// k-means pre-clustering of larger corpora. See docs/themes.md for the
+// method and its measured quality.
 //
 // A [Model] is immutable once built and safe for concurrent use.
 package themes
@@ -27,6 +30,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/paperrec/paperrec/models"
 )
@@ -220,20 +225,33 @@ func Build(ctx context.Context, in Input, cfg Config) (*Model, error) {
 		return nil, err
 	}
 	assignNoise(&part, in.Vectors, cfg.OutlierBudget, n)
+	terms := newTermModel(in.Papers)
+	if cfg.K == 0 {
+		hiddenThemes(&part, in.Vectors, terms, cfg.MinSize, cfg.MaxK)
+	}
+	numberBySize(&part, n)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
+	// The description (terms, labels, summaries, central papers) and the
+	// map need only the partition: they run side by side, each on its own
+	// data, so the result does not depend on their timing.
 	m := &Model{of: part.of}
-	m.describe(in, part, cfg)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	for i := range nb {
 		nb[i] = nb[i][:min(len(nb[i]), layoutNeighbours)]
 	}
-	m.layout, err = layout(ctx, in.Vectors, g, nb, m.of, cfg.Seed)
-	if err != nil {
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		var err error
+		m.layout, err = layout(ectx, in.Vectors, g, nb, m.of, cfg.Seed)
+		return err
+	})
+	m.describe(in, part, cfg, terms)
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	m.stats = Stats{Papers: n, Themes: part.k, Outliers: part.outliers, MinSize: part.minSize,
@@ -341,7 +359,7 @@ func (m *Model) MarshalJSON() ([]byte, error) {
 
 // describe fills in the themes from a partition: members, counts, central
 // papers, terms, labels and summaries.
-func (m *Model) describe(in Input, part partition, cfg Config) {
+func (m *Model) describe(in Input, part partition, cfg Config, terms *termModel) {
 	k := part.k
 	classes := k
 	if part.outliers > 0 {
@@ -355,7 +373,6 @@ func (m *Model) describe(in Input, part partition, cfg Config) {
 		}
 		members[c] = append(members[c], i)
 	}
-	terms := newTermModel(in.Papers)
 	weights := terms.classWeights(members)
 	labels := terms.labels(members, weights, part.outliers > 0)
 	m.themes = make([]Theme, classes)

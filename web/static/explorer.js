@@ -400,7 +400,8 @@
   // drawLabels names each theme on the map: largest first, each label at
   // the first place near its theme's centre (a spiral of candidate
   // positions) where it overlaps no label already placed and stays inside
-  // the view, with a leader line when it had to move away. A theme whose
+  // the view, with a leader line when it had to move away; one that finds
+  // no place tries again at 80% and then 65% of the size. A theme whose
   // centre is outside the view (when zoomed) is not labelled, rather than
   // labelled at the edge. Labels keep LABEL_PX on screen at any zoom.
   function drawLabels() {
@@ -425,26 +426,35 @@
         var ms = members.get(t.id);
         var cx = median(ms.map(sx)), cy = median(ms.map(sy));
         if (cx < vx0 || cx > vx1 || cy < vy0 || cy > vy1) return; // off screen
-        var txt = s('text', { 'font-size': font, 'stroke-width': font / 3.5, 'data-theme': t.id });
+        var txt = s('text', { 'data-theme': t.id });
         txt.textContent = t.mapLabel;
         g.appendChild(txt);
-        var bb = txt.getBBox(), w = (bb.width || t.mapLabel.length * font * 0.6) + 2 * pad, hgt = font * 1.15 + 2 * pad;
-        var at = null;
-        // Candidates: the centre, then rings of growing radius, eight to
-        // thirty-two directions each, upper ones first.
-        for (var ring = 0; ring <= 40 && !at; ring++) {
-          var r = ring * hgt * 0.9, steps = ring === 0 ? 1 : Math.min(32, 8 * Math.ceil(ring / 2));
-          for (var i = 0; i < steps && !at; i++) {
-            var a = -Math.PI / 2 + (i % 2 ? 1 : -1) * Math.ceil(i / 2) * 2 * Math.PI / steps;
-            var x = cx + r * Math.cos(a) * 1.6, y = cy + r * Math.sin(a);
-            var box = { x0: x - w / 2, x1: x + w / 2, y0: y - hgt / 2, y1: y + hgt / 2 };
-            if (free(box)) at = { x: x, y: y, box: box, r: r };
+        var at = null, hgt = 0;
+        // A label that finds no place at full size on a crowded map tries
+        // again smaller, rather than leave its theme unnamed.
+        [1, 0.8, 0.65].forEach(function (scale) {
+          if (at) return;
+          var f = font * scale;
+          txt.setAttribute('font-size', f);
+          txt.setAttribute('stroke-width', f / 3.5);
+          var bb = txt.getBBox(), w = (bb.width || t.mapLabel.length * f * 0.6) + 2 * pad;
+          hgt = f * 1.15 + 2 * pad;
+          // Candidates: the centre, then rings of growing radius, eight to
+          // thirty-two directions each, upper ones first.
+          for (var ring = 0; ring <= 40 && !at; ring++) {
+            var r = ring * hgt * 0.9, steps = ring === 0 ? 1 : Math.min(32, 8 * Math.ceil(ring / 2));
+            for (var i = 0; i < steps && !at; i++) {
+              var a = -Math.PI / 2 + (i % 2 ? 1 : -1) * Math.ceil(i / 2) * 2 * Math.PI / steps;
+              var x = cx + r * Math.cos(a) * 1.6, y = cy + r * Math.sin(a);
+              var box = { x0: x - w / 2, x1: x + w / 2, y0: y - hgt / 2, y1: y + hgt / 2 };
+              if (free(box)) at = { x: x, y: y, box: box, r: r, font: f };
+            }
           }
-        }
+        });
         if (!at) { txt.remove(); return; }
         placed.push(at.box);
         txt.setAttribute('x', at.x);
-        txt.setAttribute('y', at.y + font * 0.35);
+        txt.setAttribute('y', at.y + at.font * 0.35);
         if (at.r > hgt * 1.5) {
           // A leader from the label's nearest edge to the theme's centre.
           var ex = Math.max(at.box.x0, Math.min(at.box.x1, cx)), ey = Math.max(at.box.y0, Math.min(at.box.y1, cy));
