@@ -578,3 +578,60 @@ func TestReplicasStartTogether(t *testing.T) {
 			versions, maxVersion, papers, changes, seq, hashes, len(files))
 	}
 }
+
+// writeSeq sends a write with the token, fails the test unless it answers
+// 201, and returns the number of its last change.
+func writeSeq(t *testing.T, url, body string) uint64 {
+	t.Helper()
+	code, resp, err := call("POST", url, body)
+	var ans struct {
+		Changes []struct{ Seq uint64 } `json:"changes"`
+	}
+	if err != nil || code != 201 || json.Unmarshal([]byte(resp), &ans) != nil || len(ans.Changes) == 0 {
+		t.Fatalf("POST %s: %d %s %v", url, code, resp, err)
+	}
+	return ans.Changes[len(ans.Changes)-1].Seq
+}
+
+// TestReplicaFollowsWhileRefitting writes through B while A refits (the
+// bundled corpus, so that a refit takes a while): A folds the write in
+// before its refit is swapped in, as it does any other time. A refit must
+// not stop a replica from following the store: at 50,000 papers it runs
+// for minutes.
+func TestReplicaFollowsWhileRefitting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real processes")
+	}
+	dsn := testPostgres(t)
+	args := []string{"--store", dsn, "--store-schema", newStoreSchema(t, dsn), "--refit-after", "-1"}
+	a := startServe(t, replicaEnv, args...)
+	b := startServe(t, replicaEnv, args...)
+	// A round is void when the refit ends before the write reaches A;
+	// the refit takes about a second and the write milliseconds.
+	for round := range 5 {
+		writeSeq(t, a.url+"/v1/papers", paperJSON(fmt.Sprintf("fr-a%d", round), "Lensing survey before a refit"))
+		before := healthOf(t, a)
+		mustWrite(t, "POST", a.url+"/v1/admin/refit", "", 202)
+		var h healthz
+		waitUntil(t, time.Minute, "A did not start its refit", func() bool {
+			h = healthOf(t, a)
+			return h.Refitting || h.FitSeq != before.FitSeq
+		})
+		if !h.Refitting {
+			t.Logf("round %d: the refit ended before it was seen", round)
+			continue
+		}
+		w := writeSeq(t, b.url+"/v1/papers", paperJSON(fmt.Sprintf("fr-b%d", round), "Lensing survey during a refit"))
+		waitUntil(t, time.Minute, "B's write did not reach A", func() bool {
+			h = healthOf(t, a)
+			return h.Seq >= w
+		})
+		if h.FitSeq == before.FitSeq {
+			t.Logf("round %d: B's write (change %d) reached A while A refitted: %+v", round, w, h)
+			return
+		}
+		t.Logf("round %d: B's write (change %d) reached A with its refit: %+v", round, w, h)
+		waitUntil(t, time.Minute, "A's refit did not end", func() bool { return !healthOf(t, a).Refitting })
+	}
+	t.Error("in none of 5 rounds did A fold in a write made through B while A refitted: a refit stops a replica from following the store")
+}
