@@ -77,12 +77,16 @@ type Engine struct {
 	// mu serialises catch-up and swaps; status changes with them.
 	mu     sync.Mutex
 	status Status
-	// refitMu allows one refit at a time; refits asks Run for one.
+	// refitMu allows one refit or snapshot load at a time; refits asks
+	// Run for a refit (forced: whatever the policy says), adopts for a
+	// look at the store's newest snapshot.
 	refitMu   sync.Mutex
 	refitting atomic.Bool
 	// rejected names (hex SHA-256) a snapshot adopt found unusable.
 	rejected atomic.Value
 	refits   chan struct{}
+	forced   atomic.Bool
+	adopts   chan struct{}
 	// fitPapers is how many papers the current fit was made of.
 	fitPapers int
 }
@@ -97,7 +101,7 @@ func Open(ctx context.Context, store Store, cfg Config) (*Engine, error) {
 	if cfg.Poll <= 0 {
 		cfg.Poll = DefaultPoll
 	}
-	e := &Engine{store: store, cfg: cfg, log: cfg.Logger, refits: make(chan struct{}, 1)}
+	e := &Engine{store: store, cfg: cfg, log: cfg.Logger, refits: make(chan struct{}, 1), adopts: make(chan struct{}, 1)}
 	svc, info := e.loadSnapshot(ctx)
 	if svc == nil {
 		var err error
@@ -269,27 +273,40 @@ func (e *Engine) publish(svc *recommend.Service) {
 }
 
 // maybeRefit asks for a refit when enough changed since the last fit.
+// Run checks again when it gets to the request: a refit that was running
+// meanwhile may have made it moot.
 func (e *Engine) maybeRefit() {
-	limit := e.cfg.RefitAfter
-	if limit < 0 {
-		return
-	}
-	e.mu.Lock()
-	changed := e.status.Seq - e.status.FitSeq
-	if limit == 0 {
-		limit = max(DefaultMinRefitAfter, e.fitPapers/10)
-	}
-	e.mu.Unlock()
-	if changed >= uint64(limit) {
-		e.RequestRefit()
+	if e.refitDue() {
+		wake(e.refits)
 	}
 }
 
-// RequestRefit asks Run to refit in the background; it returns at once.
+// refitDue reports whether the policy (Config.RefitAfter) wants a refit.
+func (e *Engine) refitDue() bool {
+	limit := e.cfg.RefitAfter
+	if limit < 0 {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if limit == 0 {
+		limit = max(DefaultMinRefitAfter, e.fitPapers/10)
+	}
+	return e.status.Seq-e.status.FitSeq >= uint64(limit)
+}
+
+// RequestRefit asks Run to refit in the background, whatever the policy
+// says; it returns at once.
 func (e *Engine) RequestRefit() {
+	e.forced.Store(true)
+	wake(e.refits)
+}
+
+// wake sends on ch unless a send is pending already.
+func wake(ch chan struct{}) {
 	select {
-	case e.refits <- struct{}{}:
-	default: // one is pending already
+	case ch <- struct{}{}:
+	default:
 	}
 }
 
@@ -399,9 +416,16 @@ func (e *Engine) adopt(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// Run follows the store (its notifications, and a poll) and runs the
-// refits that writes, RequestRefit or a signal asked for, until ctx ends.
+// Run follows the store (its notifications, and a poll) and, in a
+// goroutine of its own, runs the refits that writes, RequestRefit or a
+// signal asked for and loads the snapshots other replicas saved, until ctx
+// ends; it returns when both have stopped. A refit or a load, minutes long
+// on a large corpus, does not stop the changes that other processes commit
+// from being folded in meanwhile.
 func (e *Engine) Run(ctx context.Context) error {
+	var refits sync.WaitGroup
+	defer refits.Wait()
+	refits.Go(func() { e.refitLoop(ctx) })
 	notify := e.store.Notify()
 	var tick <-chan time.Time
 	if notify != nil {
@@ -417,7 +441,31 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.follow(ctx)
 		case <-tick:
 			e.follow(ctx)
+		}
+	}
+}
+
+// refitLoop runs Run's refits and snapshot loads, one at a time, until ctx
+// ends. A refit the policy asked for runs only if it is still due: writes
+// during a refit ask for another, which the refit may have made moot.
+func (e *Engine) refitLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.adopts:
+			e.refitMu.Lock()
+			_, err := e.adopt(ctx)
+			e.refitMu.Unlock()
+			if err != nil && ctx.Err() == nil {
+				e.log.Warn("following the store", "err", err)
+			}
 		case <-e.refits:
+			if !e.forced.Swap(false) && !e.refitDue() {
+				st := e.Status()
+				e.log.Debug("refit no longer due", "seq", st.Seq, "fit_seq", st.FitSeq)
+				continue
+			}
 			if err := e.Refit(ctx); err != nil && ctx.Err() == nil {
 				e.log.Error("refit failed; serving the engine as it was", "err", err)
 			}
@@ -425,17 +473,16 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// follow applies what other processes committed.
+// follow applies what other processes committed, and asks refitLoop to
+// look for a snapshot another replica saved.
 func (e *Engine) follow(ctx context.Context) {
 	e.mu.Lock()
 	err := e.catchUp(ctx)
 	e.mu.Unlock()
-	if err == nil {
-		_, err = e.adopt(ctx)
-	}
 	if err != nil && ctx.Err() == nil {
 		e.log.Warn("following the store", "err", err)
 		return
 	}
+	wake(e.adopts)
 	e.maybeRefit()
 }

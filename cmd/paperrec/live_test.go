@@ -57,12 +57,23 @@ type proc struct {
 	logs *bytes.Buffer
 	mu   *sync.Mutex
 	done chan struct{}
+	urls chan string // the serving line's URL, once
 }
 
 var servingURL = regexp.MustCompile(`msg=serving url=(http://127\.0\.0\.1:\d+)`)
 
 // startServe runs paperrec serve with args and waits until it is ready.
 func startServe(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	p := launchServe(t, env, args...)
+	p.waitReady(t)
+	return p
+}
+
+// launchServe starts paperrec serve with args and returns at once; the
+// process is killed when the test ends. waitReady waits for it, so that
+// tests can start several processes at the same moment.
+func launchServe(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--access-log", "off"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
@@ -73,8 +84,7 @@ func startServe(t *testing.T, env []string, args ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, logs: new(bytes.Buffer), mu: new(sync.Mutex), done: make(chan struct{})}
-	urls := make(chan string, 1)
+	p := &proc{cmd: cmd, logs: new(bytes.Buffer), mu: new(sync.Mutex), done: make(chan struct{}), urls: make(chan string, 1)}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -82,15 +92,22 @@ func startServe(t *testing.T, env []string, args ...string) *proc {
 			p.logs.WriteString(sc.Text() + "\n")
 			p.mu.Unlock()
 			if m := servingURL.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[1]
+				p.urls <- m[1]
 			}
 		}
 		cmd.Wait()
 		close(p.done)
 	}()
 	t.Cleanup(func() { p.kill() })
+	return p
+}
+
+// waitReady waits until a process that launchServe started listens and
+// answers /readyz.
+func (p *proc) waitReady(t *testing.T) {
+	t.Helper()
 	select {
-	case p.url = <-urls:
+	case p.url = <-p.urls:
 	case <-p.done:
 		t.Fatalf("serve exited:\n%s", p.log())
 	case <-time.After(time.Minute):
@@ -101,7 +118,7 @@ func startServe(t *testing.T, env []string, args ...string) *proc {
 		if resp, err := http.Get(p.url + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return p
+				return
 			}
 		}
 		if time.Now().After(deadline) {
