@@ -75,6 +75,10 @@ type Store struct {
 	dir, path string
 	// timeout bounds the wait for another process's operation.
 	timeout time.Duration
+	// mu serialises this process's operations: bbolt's file lock, which
+	// serialises them across processes, retries every 50 ms, which
+	// concurrent writers of one server would otherwise wait out.
+	mu sync.Mutex
 
 	notifyOnce sync.Once
 	notify     chan struct{}
@@ -102,6 +106,8 @@ func Open(dir string) (*Store, error) {
 // do runs fn in one transaction on the database, opened for it: a
 // read-write one when write is set.
 func (s *Store) do(write bool, fn func(tx *bolt.Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	db, err := bolt.Open(s.path, 0o640, &bolt.Options{Timeout: s.timeout, ReadOnly: !write})
 	switch {
 	case errors.Is(err, boltErrors.ErrTimeout):
