@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 )
 
+var prefetchLines = 16
+
 // A filtered walk costs about what an unfiltered walk with ef/selectivity
 // costs, and one unit of ef costs about as much as scanning scanFactor
 // vectors: at 10k vectors (64 dimensions) an unfiltered search took 46 µs at
@@ -210,11 +212,17 @@ func (h *HNSW) searchLayer(sc *scratch, q []float32, ep item, ef, level int, ski
 			b = h.block(c.id, level)
 		}
 		n := min(atomic.LoadUint32(&b[0]), uint32(len(b)-1))
+		fresh := sc.fresh[:0]
 		for i := uint32(1); i <= n; i++ {
 			nb := atomic.LoadUint32(&b[i])
 			if sc.seen.mark(nb) {
 				continue
 			}
+			fresh = append(fresh, nb)
+			prefetch(&s.rec(nb)[0], s.prefetch)
+		}
+		sc.fresh = fresh
+		for _, nb := range fresh {
 			r := s.rec(nb)
 			d := 1 - dot(q, s.vec(r))
 			if d < nearest.dist {

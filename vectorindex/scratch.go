@@ -127,6 +127,7 @@ type scratch struct {
 	res     maxHeap
 	sorted  []Result
 	sorted2 []item
+	fresh   []uint32
 	sel     []item
 	pruned  []item
 	relink  []item

@@ -49,6 +49,7 @@ type nodeStore struct {
 	dim      int
 	m0       int
 	recWords int
+	prefetch int // cache lines of the vector, key and flags, at most maxPrefetchLines
 	shift    uint
 	mask     uint32
 	chunks   [][]uint32
@@ -60,7 +61,8 @@ func newNodeStore(dim, m0 int) nodeStore {
 	rec = (rec + recordAlign - 1) / recordAlign * recordAlign
 	per := max(1, chunkBytes/(4*rec))
 	shift := uint(bits.Len(uint(per)) - 1) // largest power of two <= per
-	return nodeStore{dim: dim, m0: m0, recWords: rec, shift: shift, mask: 1<<shift - 1}
+	lines := min((4*(dim+2)+63)/64, maxPrefetchLines)
+	return nodeStore{dim: dim, m0: m0, recWords: rec, prefetch: lines, shift: shift, mask: 1<<shift - 1}
 }
 
 // alloc appends a zeroed record and returns its id.
