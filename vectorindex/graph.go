@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 )
 
-var prefetchLines = 16
-
 // A filtered walk costs about what an unfiltered walk with ef/selectivity
 // costs, and one unit of ef costs about as much as scanning scanFactor
 // vectors: at 10k vectors (64 dimensions) an unfiltered search took 46 µs at

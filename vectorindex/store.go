@@ -49,7 +49,7 @@ type nodeStore struct {
 	dim      int
 	m0       int
 	recWords int
-	prefetch int // cache lines of the vector, key and flags, at most maxPrefetchLines
+	prefetch int // cache lines of the vector, key and flags (capped at maxPrefetchLines)
 	shift    uint
 	mask     uint32
 	chunks   [][]uint32
