@@ -8,8 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Defaults for the zero fields of [HNSWConfig].
@@ -307,23 +305,24 @@ func (h *HNSW) link(ctx context.Context, first uint32, n, workers int) int {
 	// Workers take ids in order from a shared counter. On cancellation
 	// the ids handed out are all finished, so the linked ones form a
 	// prefix.
-	var next atomic.Int64
-	var g errgroup.Group
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
 	for range min(workers, n) {
-		g.Go(func() error {
+		wg.Go(func() {
 			sc := h.getScratch()
 			defer h.pool.Put(sc)
 			for ctx.Err() == nil {
 				i := next.Add(1) - 1
 				if i >= int64(n) {
-					break
+					return
 				}
 				h.insert(sc, first+uint32(i))
 			}
-			return nil
 		})
 	}
-	g.Wait()
+	wg.Wait()
 	return int(min(next.Load(), int64(n)))
 }
 
