@@ -174,3 +174,24 @@ func BenchmarkHNSWAdd(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFilterEstimate times the 256-node filter estimate that every
+// filtered search took before it became lazy, with the self-excluding
+// filter of a related lookup: what such a search no longer pays.
+func BenchmarkFilterEstimate(b *testing.B) {
+	for _, n := range benchSizes[1:] {
+		b.Run(sizeName(n), func(b *testing.B) {
+			s := benchData(b, n, true)
+			self := uint32(7)
+			accept := func(k uint32) bool { return k != self }
+			b.ReportAllocs()
+			s.graph.mu.RLock()
+			defer s.graph.mu.RUnlock()
+			for b.Loop() {
+				if s.graph.fewAccepted(accept, DefaultEfSearch) {
+					b.Fatal("a filter rejecting one key judged selective")
+				}
+			}
+		})
+	}
+}

@@ -365,6 +365,7 @@ func bench(args []string, stdout io.Writer) error {
 	target := fs.Float64("target", 0.95, "recall@k to reach")
 	passes := fs.Int("passes", 3, "timed passes over the queries (median)")
 	skip2 := fs.Bool("skip2", false, "skip the two-thread build")
+	only2 := fs.Bool("only2", false, "only time the two-thread build")
 	m16 := fs.Int("m", 16, "M")
 	efc := fs.Int("efc", 200, "efConstruction")
 	if err := fs.Parse(args); err != nil {
@@ -384,6 +385,9 @@ func bench(args []string, stdout io.Writer) error {
 		}
 		res.Build2Wall, res.Build2CPU = wall.Seconds(), cpu.Seconds()
 		h2 = h
+	}
+	if *only2 {
+		return json.NewEncoder(stdout).Encode(res)
 	}
 	h, wall, cpu, err := build(base, cfg, 1)
 	if err != nil {
