@@ -6,11 +6,15 @@
 // (Malkov & Yashunin, arXiv:1603.09320) that answers in time roughly
 // logarithmic in the number of vectors at a small loss of recall.
 //
-// Vectors are copied and L2-normalised on Add, so the distance between two
-// stored vectors is 1 - dot(a, b), a number in [0, 2]. A zero vector is
-// allowed and is at distance 1 from everything. Both indexes serialise to a
-// versioned little-endian binary format with a CRC-32C trailer
-// ([Exact.WriteTo], [ReadExact], [HNSW.WriteTo], [ReadHNSW]).
+// Vectors are copied and L2-normalised on Add (or AddBatch, which links a
+// batch into an HNSW graph with several goroutines), so the distance
+// between two stored vectors is 1 - dot(a, b), a number in [0, 2]. A zero
+// vector is allowed and is at distance 1 from everything. Vector returns
+// the stored copy itself, which never changes, so a caller need not keep
+// its own. Dot products use an AVX2/FMA kernel where the CPU has one. Both
+// indexes serialise to a versioned little-endian binary format with a
+// CRC-32C trailer ([Exact.WriteTo], [ReadExact], [HNSW.WriteTo],
+// [ReadHNSW]).
 //
 // See docs/vectorindex.md for the design, the file format and measured
 // recall and speed.

@@ -2,6 +2,7 @@ package vectorindex_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 
 	"github.com/paperrec/paperrec/vectorindex"
@@ -72,4 +73,24 @@ func ExampleExact() {
 	// 20 0.2929
 	// 30 1.7071
 	// got 3, want 2: vector dimension mismatch
+}
+
+func ExampleHNSW_AddBatch() {
+	idx := vectorindex.NewHNSW(3, vectorindex.HNSWConfig{})
+	keys := []uint32{1, 2, 3, 4}
+	vecs := [][]float32{{1, 0, 0}, {0.9, 0.1, 0}, {0, 1, 0}, {0, 0, 1}}
+	// Link the batch with GOMAXPROCS workers; searches may run meanwhile.
+	if err := idx.AddBatch(context.Background(), keys, vecs, 0); err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, _ := idx.Search([]float32{1, 0.05, 0}, 2, nil)
+	fmt.Println(len(res), res[0].Key, res[1].Key)
+
+	// Vector returns the stored, normalised copy: read it, never write it.
+	v, ok := idx.Vector(2)
+	fmt.Printf("%v %.4f %.4f\n", ok, v[0], v[1])
+	// Output:
+	// 2 1 2
+	// true 0.9939 0.1104
 }

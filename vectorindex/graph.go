@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 )
 
 // A filtered walk costs about what an unfiltered walk with ef/selectivity
@@ -13,9 +14,15 @@ import (
 // ef 64 and 167 µs at ef 256, a scan 231 µs. So a filtered search scans
 // when fewer than scanFactor*ef live vectors are expected to pass the
 // filter, estimated from a sample of filterSample nodes.
+//
+// The sample is taken lazily: only once the walk itself has met
+// walkSample live nodes and the share it saw pass predicts a scan. A
+// filter that rejects few keys (a related lookup excluding its own paper)
+// never pays for it.
 const (
 	scanFactor   = 32
 	filterSample = 256
+	walkSample   = 64
 )
 
 // Search returns up to k live vectors nearest to query among the keys accept
@@ -30,16 +37,21 @@ const (
 // most the node count). A search scans all live vectors exactly instead when
 //   - the query is the zero vector (every vector is at distance 1, so the
 //     answer is the k smallest accepted keys);
-//   - accept is not nil and, judged by calling it on 256 nodes drawn at
-//     random (with a fixed seed), fewer than 32*ef live vectors pass it (a walk would then have
-//     to visit more of the graph than a scan reads);
+//   - accept is not nil and fewer than 32*ef live vectors pass it (a walk
+//     would then have to visit more of the graph than a scan reads): certain
+//     when the index holds fewer than 32*ef live vectors; otherwise judged,
+//     once the walk has seen 64 live nodes and too few of them passed, by
+//     calling accept on 256 nodes drawn at random (with a fixed seed);
 //   - the walk ends with fewer than k results and fewer than the live count
 //     (a filter matching fewer than k keys, or an unreachable region).
 //
 // So a filtered search returns min(k, accepted live vectors) results, and
 // fewer than k only when fewer than k vectors are accepted.
 func (h *HNSW) Search(query []float32, k int, accept func(key uint32) bool) ([]Result, error) {
-	q, zero, err := normalised(query, h.dim)
+	sc := h.getScratch()
+	defer h.pool.Put(sc)
+	q, zero, err := normalisedInto(sc.q, query, h.dim)
+	sc.q = q
 	if err != nil {
 		return nil, err
 	}
@@ -53,51 +65,82 @@ func (h *HNSW) Search(query []float32, k int, accept func(key uint32) bool) ([]R
 		return []Result{}, nil
 	}
 	k = min(k, live)
-	if zero {
-		return h.bruteForce(q, k, accept), nil
-	}
-	ef := min(max(int(min(h.efSearch.Load(), math.MaxInt32)), k), len(h.keys))
-	if accept != nil && h.fewAccepted(accept, ef) {
+	ef := min(max(int(min(h.efSearch.Load(), math.MaxInt32)), k), h.nodes.n)
+	if zero || (accept != nil && live < scanFactor*ef) {
 		h.scans.Add(1)
 		return h.bruteForce(q, k, accept), nil
 	}
-	sc, _ := h.pool.Get().(*scratch)
-	if sc == nil {
-		sc = new(scratch)
-	}
-	defer h.pool.Put(sc)
-
-	ep := item{distance(q, h.vec(h.entry)), h.entry}
-	for l := h.maxLevel; l > 0; l-- {
+	entry, maxLevel := h.loadTop()
+	ep := item{1 - dot(q, h.vec(entry)), entry}
+	for l := maxLevel; l > 0; l-- {
 		ep = h.greedy(q, ep, l)
 	}
-	h.searchLayer(sc, q, ep, ef, 0, accept)
+	var f *walkFilter
+	if accept != nil {
+		f = &sc.filter
+		*f = walkFilter{accept: accept, live: live, ef: ef}
+	}
+	h.searchLayer(sc, q, ep, ef, 0, searchSkip, f)
+	if f != nil {
+		f.accept = nil // let the pool drop the closure
+		if f.scan {
+			h.scans.Add(1)
+			return h.bruteForce(q, k, accept), nil
+		}
+	}
 	if len(sc.res) < k && len(sc.res) < live {
 		h.scans.Add(1)
 		return h.bruteForce(q, k, accept), nil
 	}
-	out := make([]Result, len(sc.res))
-	for i, it := range sc.res {
-		out[i] = Result{h.keys[it.id], it.dist}
+	all := sc.sorted[:0]
+	for _, it := range sc.res {
+		all = append(all, Result{h.key(it.id), clampDistance(it.dist)})
 	}
-	slices.SortFunc(out, compareResults)
-	return out[:min(k, len(out))], nil
+	sc.sorted = all
+	slices.SortFunc(all, compareResults)
+	return slices.Clone(all[:min(k, len(all))]), nil
+}
+
+// walkFilter carries a filtered walk's accept function and its running
+// count of the live nodes it tested and saw pass.
+type walkFilter struct {
+	accept         func(uint32) bool
+	live, ef       int
+	tested, passed int
+	sampled        bool // the sample was taken and said walk
+	scan           bool // the sample said scan: the walk stopped
+}
+
+// pass calls accept on a live node and decides, once, whether to stop the
+// walk for a scan.
+func (h *HNSW) pass(f *walkFilter, key uint32) bool {
+	ok := f.accept(key)
+	f.tested++
+	if ok {
+		f.passed++
+	}
+	if !f.sampled && f.tested >= walkSample && f.live*f.passed < scanFactor*f.ef*f.tested {
+		f.sampled = true
+		h.samples.Add(1)
+		f.scan = h.fewAccepted(f.accept, f.ef)
+	}
+	return ok
 }
 
 // fewAccepted estimates whether fewer than scanFactor*ef live vectors pass
 // accept, from filterSample nodes drawn by a fixed-seed generator: the same
 // nodes for every search of a graph, and no stride for a filter such as
-// key%100 == 0 to alias with.
+// key%100 == 0 to alias with. Pending nodes count as live.
 func (h *HNSW) fewAccepted(accept func(uint32) bool, ef int) bool {
 	var sampled, passed int
 	p := rand.NewPCG(1, 2)
 	for range filterSample {
-		id := uint32(p.Uint64() % uint64(len(h.keys)))
-		if h.isDeleted(id) {
+		r := h.nodes.rec(uint32(p.Uint64() % uint64(h.nodes.n)))
+		if h.nodes.flags(r)&deletedBit != 0 {
 			continue
 		}
 		sampled++
-		if accept(h.keys[id]) {
+		if accept(h.nodes.key(r)) {
 			passed++
 		}
 	}
@@ -107,11 +150,13 @@ func (h *HNSW) fewAccepted(accept func(uint32) bool, ef int) bool {
 // bruteForce scans every live node.
 func (h *HNSW) bruteForce(q []float32, k int, accept func(uint32) bool) []Result {
 	t := newTopK(k, len(h.ids))
-	for id, key := range h.keys {
-		if h.isDeleted(uint32(id)) {
+	for id := range uint32(h.nodes.n) {
+		r := h.nodes.rec(id)
+		if h.nodes.flags(r)&searchSkip != 0 {
 			continue
 		}
-		d := distance(q, h.vec(uint32(id)))
+		key := h.nodes.key(r)
+		d := distance(q, h.nodes.vec(r))
 		if !t.wants(key, d) || (accept != nil && !accept(key)) {
 			continue
 		}
@@ -125,8 +170,11 @@ func (h *HNSW) bruteForce(q []float32, k int, accept func(uint32) bool) []Result
 func (h *HNSW) greedy(q []float32, ep item, level int) item {
 	for changed := true; changed; {
 		changed = false
-		for _, nb := range h.neighbours(ep.id, level) {
-			if d := distance(q, h.vec(nb)); d < ep.dist {
+		b := h.block(ep.id, level)
+		n := min(atomic.LoadUint32(&b[0]), uint32(len(b)-1))
+		for i := uint32(1); i <= n; i++ {
+			nb := atomic.LoadUint32(&b[i])
+			if d := 1 - dot(q, h.vec(nb)); d < ep.dist {
 				ep, changed = item{d, nb}, true
 			}
 		}
@@ -135,16 +183,18 @@ func (h *HNSW) greedy(q []float32, ep item, level int) item {
 }
 
 // searchLayer is Algorithm 2 of Malkov & Yashunin on one level, starting at
-// ep, with a candidate list of ef. Every node is walked through; only
-// eligible ones (live and accepted) enter the results, left in sc.res. It
-// returns the nearest node met, eligible or not.
-func (h *HNSW) searchLayer(sc *scratch, q []float32, ep item, ef, level int, accept func(uint32) bool) (nearest item) {
-	sc.seen.reset(len(h.keys))
+// ep, with a candidate list of ef. Every node is walked through; only those
+// without a skip flag (and accepted by f, if set) enter the results, left in
+// sc.res. It returns the nearest node met, eligible or not. Distances are
+// 1 - dot, unclamped.
+func (h *HNSW) searchLayer(sc *scratch, q []float32, ep item, ef, level int, skip uint32, f *walkFilter) (nearest item) {
+	s := &h.nodes
+	sc.seen.reset(s.n)
 	sc.cand = sc.cand[:0]
 	sc.res = sc.res[:0]
 	sc.seen.mark(ep.id)
 	sc.cand.push(ep)
-	if h.eligible(ep.id, accept) {
+	if h.eligible(s.rec(ep.id), skip, f) {
 		sc.res.push(ep)
 	}
 	nearest = ep
@@ -153,17 +203,32 @@ func (h *HNSW) searchLayer(sc *scratch, q []float32, ep item, ef, level int, acc
 		if len(sc.res) >= ef && c.dist > sc.res[0].dist {
 			break
 		}
-		for _, nb := range h.neighbours(c.id, level) {
+		var b []uint32
+		if level == 0 {
+			b = s.links0(s.rec(c.id))
+		} else {
+			b = h.block(c.id, level)
+		}
+		n := min(atomic.LoadUint32(&b[0]), uint32(len(b)-1))
+		fresh := sc.fresh[:0]
+		for i := uint32(1); i <= n; i++ {
+			nb := atomic.LoadUint32(&b[i])
 			if sc.seen.mark(nb) {
 				continue
 			}
-			d := distance(q, h.vec(nb))
+			fresh = append(fresh, nb)
+			prefetch(&s.rec(nb)[0], s.prefetch)
+		}
+		sc.fresh = fresh
+		for _, nb := range fresh {
+			r := s.rec(nb)
+			d := 1 - dot(q, s.vec(r))
 			if d < nearest.dist {
 				nearest = item{d, nb}
 			}
 			if len(sc.res) < ef || d < sc.res[0].dist {
 				sc.cand.push(item{d, nb})
-				if h.eligible(nb, accept) {
+				if h.eligible(r, skip, f) {
 					sc.res.push(item{d, nb})
 					if len(sc.res) > ef {
 						sc.res.pop()
@@ -171,51 +236,73 @@ func (h *HNSW) searchLayer(sc *scratch, q []float32, ep item, ef, level int, acc
 				}
 			}
 		}
+		if f != nil && f.scan {
+			return nearest
+		}
 	}
 	return nearest
 }
 
+// eligible reports whether a node may enter the results: no skip flag, and
+// accepted by f if set.
+func (h *HNSW) eligible(r []uint32, skip uint32, f *walkFilter) bool {
+	if h.nodes.flags(r)&skip != 0 {
+		return false
+	}
+	return f == nil || h.pass(f, h.nodes.key(r))
+}
+
 // insert links node id, whose vector and level are set, into the graph
-// (Algorithm 1). The caller holds the write lock.
-func (h *HNSW) insert(id uint32) {
-	level := int(h.levels[id])
-	if h.maxLevel < 0 {
-		h.entry, h.maxLevel = id, level
+// (Algorithm 1). The caller holds mu, shared or exclusively; concurrent
+// inserts coordinate through entryMu and the per-node link locks.
+func (h *HNSW) insert(sc *scratch, id uint32) {
+	level := h.level(id)
+	h.entryMu.Lock()
+	entry, maxLevel := h.loadTop()
+	if maxLevel < 0 {
+		h.storeTop(id, level)
+		h.entryMu.Unlock()
 		return
 	}
+	// A node that raises the top level keeps entryMu until it is linked,
+	// as in hnswlib, so that the entry point always has its links.
+	raises := level > maxLevel
+	if !raises {
+		h.entryMu.Unlock()
+	}
 	q := h.vec(id)
-	sc := &h.build
-	ep := item{distance(q, h.vec(h.entry)), h.entry}
-	for l := h.maxLevel; l > level; l-- {
+	ep := item{1 - dot(q, h.vec(entry)), entry}
+	for l := maxLevel; l > level; l-- {
 		ep = h.greedy(q, ep, l)
 	}
-	for l := min(level, h.maxLevel); l >= 0; l-- {
-		nearest := h.searchLayer(sc, q, ep, h.efConstruction, l, nil)
-		cands := sc.sorted[:0]
+	for l := min(level, maxLevel); l >= 0; l-- {
+		nearest := h.searchLayer(sc, q, ep, h.efConstruction, l, insertSkip, nil)
+		cands := sc.sorted2[:0]
 		for len(sc.res) > 0 {
-			cands = append(cands, sc.res.pop())
+			if it := sc.res.pop(); it.id != id {
+				cands = append(cands, it)
+			}
 		}
 		slices.Reverse(cands)
-		if len(cands) == 0 {
+		if len(cands) == 0 && nearest.id != id {
 			// Every node met was a tombstone: link to the nearest anyway so
 			// the new node stays reachable.
 			cands = append(cands, nearest)
 		}
-		sc.sorted = cands
+		sc.sorted2 = cands
 		sel := h.selectNeighbours(cands, h.m, sc.sel[:0], &sc.pruned, true)
 		sc.sel = sel
-		b := h.block(id, l)
-		b[0] = uint32(len(sel))
-		for i, s := range sel {
-			b[1+i] = s.id
+		for _, s := range sel {
+			h.addLink(sc, id, s.id, s.dist, l)
 		}
 		for _, s := range sel {
-			h.link(s.id, id, s.dist, l)
+			h.addLink(sc, s.id, id, s.dist, l)
 		}
 		ep = nearest
 	}
-	if level > h.maxLevel {
-		h.entry, h.maxLevel = id, level
+	if raises {
+		h.storeTop(id, level)
+		h.entryMu.Unlock()
 	}
 }
 
@@ -237,7 +324,7 @@ func (h *HNSW) selectNeighbours(cands []item, m int, out []item, pruned *[]item,
 		cv := h.vec(c.id)
 		keep := true
 		for _, s := range out {
-			if distance(cv, h.vec(s.id)) < c.dist {
+			if 1-dot(cv, h.vec(s.id)) < c.dist {
 				keep = false
 				break
 			}
@@ -258,21 +345,29 @@ func (h *HNSW) selectNeighbours(cands []item, m int, out []item, pruned *[]item,
 	return out
 }
 
-// link adds a link from node to newID (at distance d) on level, re-selecting
-// node's links with the heuristic when the block is full.
-func (h *HNSW) link(node, newID uint32, d float32, level int) {
+// addLink adds a link from node to newID (at distance d) on level under
+// node's link lock, re-selecting node's links with the heuristic when the
+// block is full. A link already present is not added twice.
+func (h *HNSW) addLink(sc *scratch, node, newID uint32, d float32, level int) {
+	mu := &h.linkMu[node%linkStripes]
+	mu.Lock()
+	defer mu.Unlock()
 	b := h.block(node, level)
-	n := int(b[0])
+	n := int(atomic.LoadUint32(&b[0]))
+	for _, nb := range b[1 : 1+n] {
+		if nb == newID {
+			return
+		}
+	}
 	if n < len(b)-1 {
-		b[1+n] = newID
-		b[0]++
+		atomic.StoreUint32(&b[1+n], newID)
+		atomic.StoreUint32(&b[0], uint32(n+1))
 		return
 	}
-	sc := &h.build
 	nv := h.vec(node)
 	cands := append(sc.relink[:0], item{d, newID})
 	for _, nb := range b[1:] {
-		cands = append(cands, item{distance(nv, h.vec(nb)), nb})
+		cands = append(cands, item{1 - dot(nv, h.vec(nb)), nb})
 	}
 	slices.SortFunc(cands, func(a, b item) int {
 		if c := cmp.Compare(a.dist, b.dist); c != 0 {
@@ -281,9 +376,9 @@ func (h *HNSW) link(node, newID uint32, d float32, level int) {
 		return cmp.Compare(a.id, b.id)
 	})
 	sel := h.selectNeighbours(cands, len(b)-1, sc.relinkS[:0], &sc.pruned, false)
-	b[0] = uint32(len(sel))
 	for i, s := range sel {
-		b[1+i] = s.id
+		atomic.StoreUint32(&b[1+i], s.id)
 	}
+	atomic.StoreUint32(&b[0], uint32(len(sel)))
 	sc.relink, sc.relinkS = cands, sel
 }

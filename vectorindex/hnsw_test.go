@@ -203,8 +203,8 @@ func TestHNSWRebuild(t *testing.T) {
 			continue
 		}
 		rebuilds++
-		if len(h.keys) != h.Len() {
-			t.Fatalf("after rebuild: %d nodes for %d live vectors", len(h.keys), h.Len())
+		if h.nodes.n != h.Len() {
+			t.Fatalf("after rebuild: %d nodes for %d live vectors", h.nodes.n, h.Len())
 		}
 		r := recallAt(searchAll(t, live, queries, recallK, nil), searchAll(t, h, queries, recallK, nil))
 		t.Logf("rebuild %d at %d live: recall@10 %.4f", rebuilds, h.Len(), r)
@@ -236,7 +236,8 @@ func TestHNSWDeleteMost(t *testing.T) {
 	const n = 2000
 	vecs := clustered(12, n, 16, 10, 1)
 	h := buildHNSW(t, vecs, HNSWConfig{M: 8, EfConstruction: 64})
-	entryKey := h.keys[h.entry]
+	entry, _ := h.loadTop()
+	entryKey := h.key(entry)
 	if !h.Delete(entryKey) {
 		t.Fatal("Delete(entry) = false")
 	}
@@ -277,8 +278,8 @@ func TestHNSWDeleteMost(t *testing.T) {
 	for key := range uint32(n) {
 		h.Delete(key)
 	}
-	if h.Len() != 0 || len(h.keys) != 0 || h.maxLevel != -1 {
-		t.Fatalf("after deleting all: Len %d, nodes %d, max level %d", h.Len(), len(h.keys), h.maxLevel)
+	if _, maxLevel := h.loadTop(); h.Len() != 0 || h.nodes.n != 0 || maxLevel != -1 {
+		t.Fatalf("after deleting all: Len %d, nodes %d, max level %d", h.Len(), h.nodes.n, maxLevel)
 	}
 	if res, err := h.Search(vecs[0], 5, nil); err != nil || len(res) != 0 {
 		t.Fatalf("Search on emptied graph = %v, %v", res, err)
@@ -474,14 +475,12 @@ func TestHNSWConcurrent(t *testing.T) {
 func TestFewAccepted(t *testing.T) {
 	const n = 100000
 	h := NewHNSW(1, HNSWConfig{})
-	h.keys = make([]uint32, n)
-	h.deleted = make([]uint64, (n+63)/64)
-	for id := range uint32(n) {
-		h.keys[id] = id
+	for key := range uint32(n) {
+		id := h.allocNode(key, 0, 0)
 		if id%2 == 1 {
 			h.markDeleted(id)
 		} else {
-			h.ids[id] = id
+			h.ids[key] = id
 		}
 	}
 	// 50,000 live even keys; the scan threshold at ef 64 is 2,048.

@@ -205,6 +205,36 @@ func (d *decoder) u8s(n int) []uint8 {
 	return chunked(d, n, 1, func(b []byte) uint8 { return b[0] })
 }
 
+// u32sInto fills dst from the stream.
+func (d *decoder) u32sInto(dst []uint32) {
+	for len(dst) > 0 && d.err == nil {
+		c := min(len(dst), len(d.buf)/4)
+		p := d.buf[:4*c]
+		if !d.read(p) {
+			return
+		}
+		for i := range c {
+			dst[i] = binary.LittleEndian.Uint32(p[4*i:])
+		}
+		dst = dst[c:]
+	}
+}
+
+// f32sInto fills dst from the stream.
+func (d *decoder) f32sInto(dst []float32) {
+	for len(dst) > 0 && d.err == nil {
+		c := min(len(dst), len(d.buf)/4)
+		p := d.buf[:4*c]
+		if !d.read(p) {
+			return
+		}
+		for i := range c {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:]))
+		}
+		dst = dst[c:]
+	}
+}
+
 // header reads and checks the fixed header and returns dim and n.
 func (d *decoder) header(kind byte) (dim, n int) {
 	var h [8]byte
@@ -260,21 +290,19 @@ func (d *decoder) finish() error {
 	return nil
 }
 
-// checkUnit checks that every vector in the slab is finite and of unit or
-// zero length, as Add stores them.
-func checkUnit(vecs []float32, dim int) error {
-	for i := 0; i+dim <= len(vecs); i += dim {
-		var ss float64
-		for _, x := range vecs[i : i+dim] {
-			f := float64(x)
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return fmt.Errorf("vector %d: non-finite component: %w", i/dim, ErrCorrupt)
-			}
-			ss += f * f
+// checkUnit checks that a vector is finite and of unit or zero length, as
+// Add stores them.
+func checkUnit(v []float32) error {
+	var ss float64
+	for _, x := range v {
+		f := float64(x)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return errors.New("non-finite component")
 		}
-		if ss != 0 && math.Abs(ss-1) > 1e-3 {
-			return fmt.Errorf("vector %d: squared norm %g: %w", i/dim, ss, ErrCorrupt)
-		}
+		ss += f * f
+	}
+	if ss != 0 && math.Abs(ss-1) > 1e-3 {
+		return fmt.Errorf("squared norm %g", ss)
 	}
 	return nil
 }
@@ -286,9 +314,17 @@ func (x *Exact) WriteTo(w io.Writer) (int64, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	e := newEncoder(w)
-	e.header(kindExact, x.dim, len(x.keys))
-	e.u32s(x.keys)
-	e.f32s(x.vecs)
+	e.header(kindExact, x.dim, len(x.slot))
+	for s, key := range x.keys {
+		if !x.isHole(s) {
+			e.u32(key)
+		}
+	}
+	for s := range x.keys {
+		if !x.isHole(s) {
+			e.f32s(x.vecs.vec(s))
+		}
+	}
 	n, err := e.finish()
 	if err != nil {
 		return n, fmt.Errorf("write exact index: %w", err)
@@ -311,17 +347,27 @@ func readExact(r io.Reader) (*Exact, error) {
 	d := newDecoder(r)
 	dim, n := d.header(kindExact)
 	keys := d.u32s(n)
-	vecs := d.f32s(n * dim)
+	if d.err != nil {
+		return nil, d.err
+	}
+	x := NewExact(dim)
+	// Vectors are allocated as their bytes arrive.
+	for range n {
+		s := x.vecs.alloc()
+		if d.f32sInto(x.vecs.vec(s)); d.err != nil {
+			return nil, d.err
+		}
+	}
 	if err := d.finish(); err != nil {
 		return nil, err
 	}
-	if err := checkUnit(vecs, dim); err != nil {
-		return nil, err
-	}
-	x := NewExact(dim)
-	x.keys, x.vecs = keys, vecs
+	x.keys = keys
+	x.holes = make([]uint64, (n+63)/64)
 	x.slot = make(map[uint32]int32, n)
 	for s, k := range keys {
+		if err := checkUnit(x.vecs.vec(s)); err != nil {
+			return nil, fmt.Errorf("vector %d: %v: %w", s, err, ErrCorrupt)
+		}
 		if _, dup := x.slot[k]; dup {
 			return nil, fmt.Errorf("duplicate key %d: %w", k, ErrCorrupt)
 		}
@@ -331,41 +377,64 @@ func readExact(r io.Reader) (*Exact, error) {
 }
 
 // WriteTo writes the graph in the format read by [ReadHNSW] and returns the
-// number of bytes written. Searches may run while it writes; Add and Delete
-// wait.
+// number of bytes written. Searches may run while it writes; Add, AddBatch
+// and Delete wait, and it waits for them.
 func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	state, err := h.rng.MarshalBinary()
 	if err != nil || len(state) != rngStateLen {
 		return 0, fmt.Errorf("write hnsw index: rng state of %d bytes: %v", len(state), err)
 	}
+	n := h.nodes.n
 	e := newEncoder(w)
-	e.header(kindHNSW, h.dim, len(h.keys))
+	e.header(kindHNSW, h.dim, n)
 	e.u32(uint32(h.m))
 	e.u32(uint32(h.efConstruction))
 	e.u32(uint32(min(h.efSearch.Load(), math.MaxInt32)))
 	e.u64(uint64(h.seed))
 	e.bytes(state)
-	e.u32(h.entry)
-	e.u32(uint32(int32(h.maxLevel)))
-	e.u32s(h.keys)
-	levels := make([]byte, len(h.levels))
-	for id, l := range h.levels {
-		levels[id] = l
-		if h.isDeleted(uint32(id)) {
-			levels[id] |= deletedFlag
+	entry, maxLevel := h.loadTop()
+	e.u32(entry)
+	e.u32(uint32(int32(maxLevel)))
+	buf := make([]uint32, 0, 1024)
+	for id := range uint32(n) {
+		if buf = append(buf, h.key(id)); len(buf) == cap(buf) {
+			e.u32s(buf)
+			buf = buf[:0]
+		}
+	}
+	e.u32s(buf)
+	levels := make([]byte, 0, 4096)
+	for id := range uint32(n) {
+		l := byte(h.level(id))
+		if h.isDeleted(id) {
+			l |= deletedFlag
+		}
+		if levels = append(levels, l); len(levels) == cap(levels) {
+			e.bytes(levels)
+			levels = levels[:0]
 		}
 	}
 	e.bytes(levels)
-	e.f32s(h.vecs)
-	e.u32s(h.links0)
-	e.u32s(h.upper)
-	n, err := e.finish()
-	if err != nil {
-		return n, fmt.Errorf("write hnsw index: %w", err)
+	for id := range uint32(n) {
+		e.f32s(h.vec(id))
 	}
-	return n, nil
+	for id := range uint32(n) {
+		e.u32s(h.block(id, 0))
+	}
+	for id := range uint32(n) {
+		if l := h.level(id); l > 0 {
+			e.u32s(h.upper.block(h.nodes.rec(id)[h.dim+2], l*(h.m+1)))
+		}
+	}
+	written, err := e.finish()
+	if err != nil {
+		return written, fmt.Errorf("write hnsw index: %w", err)
+	}
+	return written, nil
 }
 
 // ReadHNSW reads a graph written by [HNSW.WriteTo]. A malformed, truncated or
@@ -395,69 +464,83 @@ func readHNSW(r io.Reader) (*HNSW, error) {
 	}
 	keys := d.u32s(n)
 	levels := d.u8s(n)
-	vecs := d.f32s(n * dim)
-	links0 := d.u32s(n * (2*m + 1))
-	var up int
-	for _, l := range levels {
-		up += int(l&^deletedFlag) * (m + 1)
+	for id, l := range levels {
+		if int(l&^deletedFlag) > maxLevelCap {
+			d.fail("node %d level %d", id, l&^deletedFlag)
+			break
+		}
 	}
-	if up > math.MaxUint32 {
-		d.fail("%d upper links", up)
+	if d.err != nil {
+		return nil, d.err
 	}
-	upper := d.u32s(up)
-	if err := d.finish(); err != nil {
-		return nil, err
-	}
-
 	h := NewHNSW(dim, HNSWConfig{M: m, EfConstruction: efc, EfSearch: efs, Seed: seed})
 	rng := new(rand.PCG)
 	if err := rng.UnmarshalBinary(state); err != nil {
 		return nil, fmt.Errorf("rng state: %w", ErrCorrupt)
 	}
 	h.setRNG(rng)
-	h.keys, h.vecs, h.links0, h.upper = keys, vecs, links0, upper
-	h.levels = make([]uint8, n)
-	h.deleted = make([]uint64, (n+63)/64)
-	h.upperOff = make([]uint32, n)
-	h.ids = make(map[uint32]uint32, n)
-	up = 0
-	top := -1
+	// Records are allocated as the vectors' bytes arrive, so a forged count
+	// costs at most one chunk more than the stream holds.
 	for id, l := range levels {
-		h.upperOff[id] = uint32(up)
-		h.levels[id] = l &^ deletedFlag
-		lv := int(h.levels[id])
-		if lv > maxLevelCap {
-			return nil, fmt.Errorf("node %d level %d: %w", id, lv, ErrCorrupt)
-		}
-		top = max(top, lv)
-		up += lv * (m + 1)
+		var flags uint32
 		if l&deletedFlag != 0 {
-			h.markDeleted(uint32(id))
+			flags = deletedBit
+		}
+		got := h.allocNode(keys[id], int(l&^deletedFlag), flags)
+		if d.f32sInto(h.vec(got)); d.err != nil {
+			return nil, d.err
+		}
+	}
+	for id := range uint32(n) {
+		if d.u32sInto(h.block(id, 0)); d.err != nil {
+			return nil, d.err
+		}
+	}
+	for id := range uint32(n) {
+		if l := h.level(id); l > 0 {
+			if d.u32sInto(h.upper.block(h.nodes.rec(id)[h.dim+2], l*(m+1))); d.err != nil {
+				return nil, d.err
+			}
+		}
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+
+	h.ids = make(map[uint32]uint32, n)
+	top := -1
+	for id := range uint32(n) {
+		lv := h.level(id)
+		top = max(top, lv)
+		if h.isDeleted(id) {
+			h.nDeleted++
 			continue
 		}
 		if _, dup := h.ids[keys[id]]; dup {
 			return nil, fmt.Errorf("duplicate key %d: %w", keys[id], ErrCorrupt)
 		}
-		h.ids[keys[id]] = uint32(id)
+		h.ids[keys[id]] = id
 	}
-	if top != maxLevel || (n > 0 && (entry >= uint32(n) || int(h.levels[entry]) != maxLevel)) || (n == 0 && entry != 0) {
+	if top != maxLevel || (n > 0 && (entry >= uint32(n) || h.level(entry) != maxLevel)) || (n == 0 && entry != 0) {
 		return nil, fmt.Errorf("entry point %d at max level %d: %w", entry, maxLevel, ErrCorrupt)
 	}
 	if n > 0 && len(h.ids) == 0 {
 		return nil, fmt.Errorf("only tombstones: %w", ErrCorrupt)
 	}
-	h.entry, h.maxLevel = entry, maxLevel
-	if err := checkUnit(vecs, dim); err != nil {
-		return nil, err
+	if maxLevel >= 0 {
+		h.storeTop(entry, maxLevel)
 	}
 	for id := range uint32(n) {
-		for l := 0; l <= int(h.levels[id]); l++ {
+		if err := checkUnit(h.vec(id)); err != nil {
+			return nil, fmt.Errorf("vector %d: %v: %w", id, err, ErrCorrupt)
+		}
+		for l := 0; l <= h.level(id); l++ {
 			b := h.block(id, l)
 			if int(b[0]) > len(b)-1 {
 				return nil, fmt.Errorf("node %d level %d: %d links: %w", id, l, b[0], ErrCorrupt)
 			}
 			for _, nb := range b[1 : 1+b[0]] {
-				if nb >= uint32(n) || nb == id || int(h.levels[nb]) < l {
+				if nb >= uint32(n) || nb == id || h.level(nb) < l {
 					return nil, fmt.Errorf("node %d level %d: bad link %d: %w", id, l, nb, ErrCorrupt)
 				}
 			}

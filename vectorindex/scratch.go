@@ -117,12 +117,17 @@ func (v *visited) mark(id uint32) bool {
 	return false
 }
 
-// scratch is the per-search working memory; searches take one from a pool.
+// scratch is the working memory of one search or one inserting worker,
+// taken from the index's pool.
 type scratch struct {
+	q       []float32 // the normalised query
+	filter  walkFilter
 	seen    visited
 	cand    minHeap
 	res     maxHeap
-	sorted  []item
+	sorted  []Result
+	sorted2 []item
+	fresh   []uint32
 	sel     []item
 	pruned  []item
 	relink  []item
