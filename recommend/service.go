@@ -26,9 +26,13 @@ import (
 // vectors: [vectorindex.Exact] and [vectorindex.HNSW] both fit. It must be
 // safe for concurrent use.
 type Index interface {
-	Add(key uint32, vec []float32) error
+	// AddBatch adds vectors under keys with up to workers goroutines.
+	AddBatch(ctx context.Context, keys []uint32, vecs [][]float32, workers int) error
 	Delete(key uint32) bool
 	Search(query []float32, k int, accept func(key uint32) bool) ([]vectorindex.Result, error)
+	// Vector returns the index's own copy of a vector, which stays valid
+	// and unchanged: the engine keeps no other.
+	Vector(key uint32) ([]float32, bool)
 	Len() int
 }
 

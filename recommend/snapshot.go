@@ -32,10 +32,11 @@ import (
 //	  'H'  header: configuration, counts, removed positions, authors (gob)
 //	  'P', 'L', 'S'         keyphrase, TF-IDF and LSA models (gob)
 //	  'p'  up to snapshotChunk papers (gob), as many frames as needed
-//	  'd'  their vectors (gob), as many frames as needed
+//	  'd'  their sparse vectors and ids (gob), as many frames as needed
 //	  'T'  themes (gob), when built
-//	  'G'  the HNSW graph (vectorindex's own checked format), when used;
-//	       an exact index is rebuilt from the vectors
+//	  'G'  the index, which holds the dense vectors, in vectorindex's own
+//	       checked format: an HNSW graph, or an exact index's vectors;
+//	       written and read as a stream, never held whole
 //	  'E'  end, empty
 //	SHA-256                 32 bytes, over everything before it
 //
@@ -81,8 +82,9 @@ type snapshotHeader struct {
 	Papers  int
 	Removed []uint32
 	Authors []author
-	Themes  bool
-	Graph   bool
+	Themes bool
+	// Index is the index the 'G' frame holds: IndexExact or IndexHNSW.
+	Index IndexKind
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -105,6 +107,36 @@ func (fw *frameWriter) value(kind byte, v any) {
 		return
 	}
 	fw.frame(kind, fw.buf.Bytes())
+}
+
+// stream writes a frame whose payload write produces, without holding
+// it: a first pass counts the bytes and their CRC, a second writes them,
+// so write must produce the same bytes twice.
+func (fw *frameWriter) stream(kind byte, write func(io.Writer) (int64, error)) {
+	if fw.err != nil {
+		return
+	}
+	sum := crc32.New(castagnoli)
+	size, err := write(sum)
+	if err != nil {
+		fw.err = fmt.Errorf("frame %q: %w", kind, err)
+		return
+	}
+	var head [13]byte
+	head[0] = kind
+	binary.LittleEndian.PutUint64(head[1:], uint64(size))
+	binary.LittleEndian.PutUint32(head[9:], sum.Sum32())
+	if _, err := fw.w.Write(head[:]); err != nil {
+		fw.err = err
+		return
+	}
+	n, err := write(fw.w)
+	switch {
+	case err != nil:
+		fw.err = fmt.Errorf("frame %q: %w", kind, err)
+	case n != size:
+		fw.err = fmt.Errorf("frame %q: %d bytes, then %d", kind, size, n)
+	}
 }
 
 func (fw *frameWriter) frame(kind byte, payload []byte) {
@@ -137,8 +169,15 @@ func (s *Service) WriteSnapshot(w io.Writer) ([32]byte, error) {
 		Removed: st.Removed, Authors: st.Authors, Themes: st.Themes != nil}
 	head.Config.TFIDF.Analyzer, head.Config.Progress = nil, nil
 	head.Stats.Duration = 0 // not part of the engine; keeps the bytes reproducible
-	graph, isGraph := s.line.index.(*vectorindex.HNSW)
-	head.Graph = isGraph
+	var index io.WriterTo
+	switch x := s.line.index.(type) {
+	case *vectorindex.HNSW:
+		head.Index, index = IndexHNSW, x
+	case *vectorindex.Exact:
+		head.Index, index = IndexExact, x
+	default:
+		return digest, fmt.Errorf("write snapshot: index %T cannot be saved", s.line.index)
+	}
 	fw.value(frameHeader, &head)
 	fw.value(framePhrases, st.Phrases)
 	fw.value(frameLex, st.Lex)
@@ -146,19 +185,19 @@ func (s *Service) WriteSnapshot(w io.Writer) ([32]byte, error) {
 	for lo := 0; lo < len(st.Papers); lo += snapshotChunk {
 		fw.value(framePapers, st.Papers[lo:min(lo+snapshotChunk, len(st.Papers))])
 	}
+	chunk := make([]doc, 0, snapshotChunk)
 	for lo := 0; lo < len(st.Docs); lo += snapshotChunk {
-		fw.value(frameDocs, st.Docs[lo:min(lo+snapshotChunk, len(st.Docs))])
+		chunk = chunk[:0]
+		for _, d := range st.Docs[lo:min(lo+snapshotChunk, len(st.Docs))] {
+			d.Dense = nil // the index frame holds it
+			chunk = append(chunk, d)
+		}
+		fw.value(frameDocs, chunk)
 	}
 	if st.Themes != nil {
 		fw.value(frameThemes, st.Themes)
 	}
-	if isGraph {
-		fw.buf.Reset()
-		if _, err := graph.WriteTo(&fw.buf); err != nil && fw.err == nil {
-			fw.err = fmt.Errorf("index: %w", err)
-		}
-		fw.frame(frameGraph, fw.buf.Bytes())
-	}
+	fw.stream(frameGraph, index.WriteTo)
 	fw.frame(frameEnd, nil)
 	if fw.err == nil {
 		fw.err = bw.Flush()
@@ -255,7 +294,7 @@ func ReadSnapshot(ctx context.Context, r io.Reader) (*Service, [32]byte, error) 
 	var digest [32]byte
 	sum := sha256.New()
 	fr := &frameReader{r: io.TeeReader(r, sum)}
-	st, graph, err := readState(ctx, fr)
+	st, index, err := readState(ctx, fr)
 	if err != nil {
 		return nil, digest, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
 	}
@@ -275,10 +314,6 @@ func ReadSnapshot(ctx context.Context, r io.Reader) (*Service, [32]byte, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, digest, err
 	}
-	var index Index
-	if graph != nil {
-		index = graph
-	}
 	s, err := assemble(st, index)
 	if err != nil {
 		return nil, digest, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
@@ -288,7 +323,7 @@ func ReadSnapshot(ctx context.Context, r io.Reader) (*Service, [32]byte, error) 
 }
 
 // readState reads the frames of a snapshot after its magic.
-func readState(ctx context.Context, fr *frameReader) (state, *vectorindex.HNSW, error) {
+func readState(ctx context.Context, fr *frameReader) (state, Index, error) {
 	var st state
 	head := make([]byte, len(snapshotMagic)+4)
 	if _, err := io.ReadFull(fr.r, head); err != nil {
@@ -347,22 +382,30 @@ func readState(ctx context.Context, fr *frameReader) (state, *vectorindex.HNSW, 
 	} else if !st.Config.SkipThemes {
 		return st, nil, errors.New("themes missing")
 	}
-	var graph *vectorindex.HNSW
-	if h.Graph {
-		kind, size, crc, err := fr.next(frameGraph)
-		if err != nil {
-			return st, nil, err
-		}
-		b, err := fr.payload(kind, size, crc)
-		if err != nil {
-			return st, nil, err
-		}
-		if graph, err = vectorindex.ReadHNSW(bytes.NewReader(b)); err != nil {
-			return st, nil, fmt.Errorf("index: %w", err)
-		}
+	kind, size, crc, err := fr.next(frameGraph)
+	if err != nil {
+		return st, nil, err
+	}
+	// The index frame is read as a stream, its CRC checked at its end.
+	sum := crc32.New(castagnoli)
+	body := io.TeeReader(io.LimitReader(fr.r, int64(size)), sum)
+	var index Index
+	switch h.Index {
+	case IndexHNSW:
+		index, err = vectorindex.ReadHNSW(body)
+	case IndexExact:
+		index, err = vectorindex.ReadExact(body)
+	default:
+		err = fmt.Errorf("unknown index %q", h.Index)
+	}
+	if err != nil {
+		return st, nil, fmt.Errorf("frame %q: %w", kind, err)
+	}
+	if n, _ := io.Copy(io.Discard, body); n > 0 || sum.Sum32() != crc {
+		return st, nil, fmt.Errorf("frame %q: CRC mismatch or %d bytes after the index", kind, n)
 	}
 	if _, size, _, err := fr.next(frameEnd); err != nil || size != 0 {
 		return st, nil, cmp.Or(err, errors.New("end frame: not empty"))
 	}
-	return st, graph, nil
+	return st, index, nil
 }

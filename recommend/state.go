@@ -2,6 +2,8 @@ package recommend
 
 import (
 	"cmp"
+	"context"
+	"runtime"
 	"errors"
 	"fmt"
 	"maps"
@@ -125,12 +127,14 @@ func assemble(st state, index Index) (*Service, error) {
 }
 
 // absorb makes the derived data of the papers at positions from..end:
-// their author norms, ID lookups and, when fill is set, index entries.
+// their author norms, ID lookups and, when fill is set, index entries; the
+// live papers' dense vectors then point to the index's copies.
 func (s *Service) absorb(from int, fill bool) error {
 	s.norms = slices.Grow(s.norms, len(s.st.Docs)-from)
 	s.line.mu.Lock()
 	defer s.line.mu.Unlock()
 	ownCategories := from == 0
+	var keys []uint32 // the live papers absorbed
 	for i := from; i < len(s.st.Docs); i++ {
 		d := &s.st.Docs[i]
 		var norm float64
@@ -153,11 +157,27 @@ func (s *Service) absorb(from int, fill bool) error {
 		}
 		s.live++
 		s.line.ids[id] = uint32(i)
-		if fill {
-			if err := s.line.index.Add(uint32(i), d.Dense); err != nil {
-				return fmt.Errorf("index paper %s: %w", s.st.Papers[i].ID, err)
-			}
+		keys = append(keys, uint32(i))
+	}
+	// The index keeps the one copy of each dense vector: papers read it
+	// there once it holds them.
+	if fill && len(keys) > 0 {
+		vecs := make([][]float32, len(keys))
+		for k, i := range keys {
+			vecs[k] = s.st.Docs[i].Dense
 		}
+		s.cfg.report("index", 0, len(keys))
+		if err := s.line.index.AddBatch(context.Background(), keys, vecs, runtime.GOMAXPROCS(0)); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+		s.cfg.report("index", len(keys), len(keys))
+	}
+	for _, i := range keys {
+		v, ok := s.line.index.Vector(i)
+		if !ok {
+			return fmt.Errorf("%w: paper %d is not in the index", errMalformed, i)
+		}
+		s.st.Docs[i].Dense = v
 	}
 	return nil
 }
@@ -186,7 +206,8 @@ func (st *state) check() error {
 		}
 	}
 	for i, d := range st.Docs {
-		if len(d.Dense) != st.LSA.Dims() || len(d.Lex.Idx) != len(d.Lex.Val) {
+		// A snapshot's papers have no dense vectors: the index holds them.
+		if (d.Dense != nil && len(d.Dense) != st.LSA.Dims()) || len(d.Lex.Idx) != len(d.Lex.Val) {
 			return bad("paper %d: malformed vectors", i)
 		}
 		for _, f := range d.Lex.Idx {
