@@ -110,7 +110,12 @@ func FitLSA(docs []Sparse, terms int, cfg LSAConfig) (*LSA, [][]float32, error) 
 		}
 	}
 	if len(ids) == 0 {
-		return nil, nil, ErrEmptyCorpus
+		// No document holds a feature (a corpus of one paper, whose
+		// features no other shares): every vector is zero, as before.
+		for t := range slot {
+			slot[t] = int32(t)
+			ids = append(ids, uint32(t))
+		}
 	}
 	dense := make([]Sparse, len(docs))
 	for i, d := range docs {

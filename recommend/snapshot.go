@@ -82,7 +82,7 @@ type snapshotHeader struct {
 	Papers  int
 	Removed []uint32
 	Authors []author
-	Themes bool
+	Themes  bool
 	// Index is the index the 'G' frame holds: IndexExact or IndexHNSW.
 	Index IndexKind
 }

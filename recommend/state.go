@@ -3,11 +3,11 @@ package recommend
 import (
 	"cmp"
 	"context"
-	"runtime"
 	"errors"
 	"fmt"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 
