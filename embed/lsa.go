@@ -24,6 +24,11 @@ type LSAConfig struct {
 	// Seed seeds the random projection and the sample (default 1); the same
 	// corpus and seed give the same vectors.
 	Seed uint64
+	// View, when set, is applied to each document before the model sees
+	// it (recommend passes the shareable part of a TF-IDF vector): the
+	// viewed rows of the fitted sample are kept, the rest are viewed one by
+	// one as they are folded in, so a large corpus is never held twice.
+	View func(Sparse) Sparse
 	// MaxFit bounds the documents the SVD is fitted on (default 10,000): a
 	// larger corpus is fitted on a seeded sample of that many and every
 	// document is folded in, so the cost of fitting stops growing with the
@@ -85,6 +90,13 @@ func FitLSA(docs []Sparse, terms int, cfg LSAConfig) (*LSA, [][]float32, error) 
 	all := docs
 	if len(docs) > cfg.MaxFit {
 		docs = sample(docs, cfg.MaxFit, cfg.Seed)
+	}
+	if cfg.View != nil {
+		viewed := make([]Sparse, len(docs))
+		for i, d := range docs {
+			viewed[i] = cfg.View(d)
+		}
+		docs = viewed
 	}
 	// Only the features the fitted documents hold take part: the others'
 	// rows of Z would be zero. Numbering them densely keeps Z (float64
@@ -195,7 +207,11 @@ func FitLSA(docs []Sparse, terms int, cfg LSAConfig) (*LSA, [][]float32, error) 
 	} else {
 		inBlocks(len(all), 64, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				vecs[i] = m.Transform(all[i])
+				d := all[i]
+				if cfg.View != nil {
+					d = cfg.View(d)
+				}
+				vecs[i] = m.Transform(d)
 			}
 		})
 	}

@@ -272,13 +272,11 @@ func fit(ctx context.Context, papers []models.Paper, cfg Config) (state, error) 
 	}
 	// LSA sees only the features papers share: a feature of one paper is
 	// noise to the decomposition.
-	shared := make([]embed.Sparse, len(lexVecs))
-	for i, v := range lexVecs {
-		shared[i] = st.Lex.Shared(v)
-	}
 	var dense [][]float32
 	cfg.report("latent", 0, 0)
-	st.LSA, dense, err = embed.FitLSA(shared, st.Lex.Len(), cfg.LSA)
+	lcfg := cfg.LSA
+	lcfg.View = st.Lex.Shared
+	st.LSA, dense, err = embed.FitLSA(lexVecs, st.Lex.Len(), lcfg)
 	if err != nil {
 		return state{}, fmt.Errorf("build: %w", err)
 	}

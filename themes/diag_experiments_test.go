@@ -24,7 +24,7 @@ func LabelCandidates(papers []models.Paper, m *Model) string {
 		}
 		classes[c] = append(classes[c], i)
 	}
-	tm := newTermModel(papers)
+	tm := newTermModel(papers, nil)
 	w := tm.classWeights(classes)
 	var b strings.Builder
 	for c := range k {

@@ -111,7 +111,7 @@ func TestHiddenThemes(t *testing.T) {
 			}
 			p, vecs, papers := hiddenCorpus(tt.where, tt.spread, noise, tt.named)
 			outliers := p.outliers
-			got := hiddenThemes(&p, vecs, newTermModel(papers), 5, tt.maxK)
+			got := hiddenThemes(&p, vecs, newTermModel(papers, nil), 5, tt.maxK)
 			if got != tt.want {
 				t.Fatalf("added %d themes, want %d", got, tt.want)
 			}

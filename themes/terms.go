@@ -32,32 +32,38 @@ type termModel struct {
 	// phrases maps the key of each phrase to its id, and maxLen is the
 	// longest phrase in stems, for finding phrases in running text.
 	maxLen int
+	// sample marks the papers analysed, nil for all of them.
+	sample []bool
 }
+
+// termChunk is how many papers newTermModel analyses at once: their tokens
+// are dropped before the next chunk, so the model's memory grows with the
+// vocabulary and the papers' term lists, not with the text.
+const termChunk = 4096
 
 // newTermModel analyses the papers (see [embed.Analyze]), on all cores. The
 // phrases are the corpus's multi-word keyphrases; a corpus with none falls
-// back on the title bigrams that two or more papers share.
-func newTermModel(papers []models.Paper) *termModel {
-	m := &termModel{index: map[string]int{}}
-	type analysed struct {
-		title, abstract []embed.Token
-		keywords        [][]embed.Token
-	}
-	an := make([]analysed, len(papers))
-	parallel(len(papers), func(i int) {
-		p := papers[i]
-		a := analysed{title: embed.Analyze(p.Title), abstract: embed.Analyze(p.Abstract)}
-		for _, k := range p.Keywords {
-			a.keywords = append(a.keywords, embed.Analyze(k))
-		}
-		an[i] = a
-	})
+// back on the title bigrams that two or more papers share. When sample is
+// not nil only the papers it marks are analysed: the others have no terms
+// (see [termModel.sampled]).
+func newTermModel(papers []models.Paper, sample []bool) *termModel {
+	m := &termModel{index: map[string]int{}, sample: sample}
+	in := func(i int) bool { return sample == nil || sample[i] }
 
+	// Pass 1: the keyphrases, which the title and abstract passes look for.
+	keywords := make([][][]embed.Token, len(papers))
+	parallel(len(papers), func(i int) {
+		if in(i) {
+			for _, k := range papers[i].Keywords {
+				keywords[i] = append(keywords[i], embed.Analyze(k))
+			}
+		}
+	})
 	// surfaces counts the written forms of each key: {stem, form}.
 	surfaces := map[[2]string]int{}
 	phrases := map[string]bool{}
 	for i, p := range papers {
-		for j, toks := range an[i].keywords {
+		for j, toks := range keywords[i] {
 			if len(toks) < 2 {
 				continue
 			}
@@ -71,16 +77,24 @@ func newTermModel(papers []models.Paper) *termModel {
 	m.noKeywords = !fromKeywords
 	if !fromKeywords {
 		df := map[string]int{}
-		for i := range papers {
-			toks := an[i].title
-			seen := map[string]bool{}
-			for j := 1; j < len(toks); j++ {
-				if !toks[j].Break {
-					seen[toks[j-1].Term+" "+toks[j].Term] = true
+		for lo := 0; lo < len(papers); lo += termChunk {
+			hi := min(lo+termChunk, len(papers))
+			titles := make([][]embed.Token, hi-lo)
+			parallel(hi-lo, func(k int) {
+				if in(lo + k) {
+					titles[k] = embed.Analyze(papers[lo+k].Title)
 				}
-			}
-			for k := range seen {
-				df[k]++
+			})
+			for _, toks := range titles {
+				seen := map[string]bool{}
+				for j := 1; j < len(toks); j++ {
+					if !toks[j].Break {
+						seen[toks[j-1].Term+" "+toks[j].Term] = true
+					}
+				}
+				for k := range seen {
+					df[k]++
+				}
 			}
 		}
 		for k, n := range df {
@@ -91,71 +105,108 @@ func newTermModel(papers []models.Paper) *termModel {
 		}
 	}
 
-	// Terms of each paper by key; ids are given in sorted key order below.
-	whole := map[string]bool{} // keys of whole keyphrases
-	listedBy := map[string]map[int]bool{}
-	keys := make([]map[string]float64, len(papers))
-	for i := range papers {
-		set := map[string]float64{}
-		add := func(key string, w float64) { set[key] = max(set[key], w) }
-		word := func(t embed.Token, w float64) {
-			add(t.Term, w)
-			surfaces[[2]string{t.Term, t.Word}]++
+	// Pass 2, a chunk at a time: each paper's terms, interned in the order
+	// met (renumbered in key order below), with their field weight.
+	intern := map[string]int{}
+	var keys []string
+	whole := map[int]bool{} // interned ids of whole keyphrases
+	listed := map[int]int{} // papers that list each as a whole keyphrase
+	type termOf struct {
+		id int
+		w  float64
+	}
+	docs := make([][]termOf, len(papers))
+	idOf := func(key string) int {
+		id, ok := intern[key]
+		if !ok {
+			id = len(keys)
+			intern[key] = id
+			keys = append(keys, key)
 		}
-		for f, toks := range [][]embed.Token{an[i].title, an[i].abstract} {
-			w := 1.0
-			if f == 1 {
-				w = abstractWeight
+		return id
+	}
+	type analysed struct{ title, abstract []embed.Token }
+	an := make([]analysed, termChunk)
+	for lo := 0; lo < len(papers); lo += termChunk {
+		hi := min(lo+termChunk, len(papers))
+		parallel(hi-lo, func(k int) {
+			if in(lo + k) {
+				an[k] = analysed{title: embed.Analyze(papers[lo+k].Title), abstract: embed.Analyze(papers[lo+k].Abstract)}
+			} else {
+				an[k] = analysed{}
 			}
-			for j, t := range toks {
-				word(t, w)
-				key := t.Term
-				for s := j - 1; s >= 0 && j-s < m.maxLen && !toks[s+1].Break; s-- {
-					key = toks[s].Term + " " + key
-					if phrases[key] {
-						add(key, w)
-						if !fromKeywords {
-							surfaces[[2]string{key, wordsOf(toks[s : j+1])}]++
+		})
+		for i := lo; i < hi; i++ {
+			if !in(i) {
+				continue
+			}
+			set := map[string]float64{}
+			add := func(key string, w float64) { set[key] = max(set[key], w) }
+			word := func(t embed.Token, w float64) {
+				add(t.Term, w)
+				surfaces[[2]string{t.Term, t.Word}]++
+			}
+			for f, toks := range [][]embed.Token{an[i-lo].title, an[i-lo].abstract} {
+				w := 1.0
+				if f == 1 {
+					w = abstractWeight
+				}
+				for j, t := range toks {
+					word(t, w)
+					key := t.Term
+					for s := j - 1; s >= 0 && j-s < m.maxLen && !toks[s+1].Break; s-- {
+						key = toks[s].Term + " " + key
+						if phrases[key] {
+							add(key, w)
+							if !fromKeywords {
+								surfaces[[2]string{key, wordsOf(toks[s : j+1])}]++
+							}
 						}
 					}
 				}
 			}
-		}
-		for _, toks := range an[i].keywords {
-			for _, t := range toks {
-				word(t, 1)
-			}
-			key := joinTerms(toks)
-			if phrases[key] {
-				add(key, 1)
-			}
-			if len(toks) > 0 {
-				whole[key] = true
-				if !listedBy[key][i] {
-					if listedBy[key] == nil {
-						listedBy[key] = map[int]bool{}
-					}
-					listedBy[key][i] = true
+			lists := map[string]bool{}
+			for _, toks := range keywords[i] {
+				for _, t := range toks {
+					word(t, 1)
+				}
+				key := joinTerms(toks)
+				if phrases[key] {
+					add(key, 1)
+				}
+				if len(toks) > 0 {
+					lists[key] = true
 				}
 			}
+			keywords[i] = nil
+			for key := range lists {
+				id := idOf(key)
+				whole[id] = true
+				listed[id]++
+			}
+			d := make([]termOf, 0, len(set))
+			for key, w := range set {
+				d = append(d, termOf{idOf(key), w})
+			}
+			docs[i] = d
 		}
-		keys[i] = set
 	}
-	all := map[string]bool{}
-	for _, set := range keys {
-		for k := range set {
-			all[k] = true
-		}
+	// Ids in key order, so that the model does not depend on the order met.
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
 	}
-	sorted := make([]string, 0, len(all))
-	for k := range all {
-		sorted = append(sorted, k)
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(keys[a], keys[b]) })
+	final := make([]int, len(keys))
+	sorted := make([]string, len(keys))
+	for id, old := range order {
+		final[old] = id
+		sorted[id] = keys[old]
 	}
-	slices.Sort(sorted)
 	for id, k := range sorted {
 		m.index[k] = id
-		m.keyword = append(m.keyword, whole[k])
-		m.listed = append(m.listed, len(listedBy[k]))
+		m.keyword = append(m.keyword, whole[order[id]])
+		m.listed = append(m.listed, listed[order[id]])
 		m.phrase = append(m.phrase, strings.Contains(k, " "))
 		m.stems = append(m.stems, strings.Fields(k))
 	}
@@ -176,24 +227,43 @@ func newTermModel(papers []models.Paper) *termModel {
 	m.df = make([]int, len(sorted))
 	m.docs = make([][]int, len(papers))
 	m.field = make([][]float64, len(papers))
-	for i, set := range keys {
-		for k := range set {
-			id := m.index[k]
-			m.docs[i] = append(m.docs[i], id)
-			m.df[id]++
+	for i, d := range docs {
+		if d == nil {
+			continue
 		}
-		slices.Sort(m.docs[i])
-		m.field[i] = make([]float64, len(m.docs[i]))
-		for j, id := range m.docs[i] {
-			m.field[i][j] = set[sorted[id]]
+		for k := range d {
+			d[k].id = final[d[k].id]
 		}
+		slices.SortFunc(d, func(a, b termOf) int { return cmp.Compare(a.id, b.id) })
+		m.docs[i] = make([]int, len(d))
+		m.field[i] = make([]float64, len(d))
+		for j, t := range d {
+			m.docs[i][j], m.field[i][j] = t.id, t.w
+			m.df[t.id]++
+		}
+		docs[i] = nil
 	}
-	m.recase(papers)
+	m.recase(papers, in)
 	m.shown = make([]bool, len(sorted))
 	for id, d := range m.display {
 		m.shown[id] = fitToShow(d)
 	}
 	return m
+}
+
+// sampled returns the papers of list that the model analysed: all of them
+// unless it was built on a sample.
+func (m *termModel) sampled(list []int) []int {
+	if m.sample == nil {
+		return list
+	}
+	out := make([]int, 0, len(list))
+	for _, i := range list {
+		if m.sample[i] {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // abstractWeight is what a term found only in a paper's abstract counts
@@ -580,7 +650,7 @@ func mostCommon(m map[string]int) string {
 // spelling: such a capital counts only next to a lower-case word ("the
 // Monte Carlo method", "Gaussian processes") or when it is more than an
 // initial capital (QCD, LIGO).
-func (m *termModel) recase(papers []models.Paper) {
+func (m *termModel) recase(papers []models.Paper, in func(int) bool) {
 	// Written forms with a capital, by lower-case word.
 	forms := map[string]map[string]int{}
 	lower := map[string]int{}
@@ -591,7 +661,10 @@ func (m *termModel) recase(papers []models.Paper) {
 	}
 	isLower := func(w string) bool { return w == strings.ToLower(w) && strings.ContainsFunc(w, unicode.IsLetter) }
 	var words []word
-	for _, p := range papers {
+	for i, p := range papers {
+		if !in(i) {
+			continue
+		}
 		words = words[:0]
 		scanWords([]models.Paper{p}, func(w string, initial bool) { words = append(words, word{w, initial}) })
 		for j, x := range words {
@@ -618,11 +691,15 @@ func (m *termModel) recase(papers []models.Paper) {
 			forms[low][x.w]++
 		}
 	}
-	scanWords(papers, func(w string, initial bool) {
-		if n, ok := lower[w]; ok && !initial {
-			lower[w] = n + 1
+	for i, p := range papers {
+		if in(i) {
+			scanWords([]models.Paper{p}, func(w string, initial bool) {
+				if n, ok := lower[w]; ok && !initial {
+					lower[w] = n + 1
+				}
+			})
 		}
-	})
+	}
 	for id, d := range m.display {
 		words := strings.Fields(d)
 		for i, w := range words {
@@ -696,7 +773,7 @@ func isAlnum(c byte) bool {
 // (at least [headShare] of the papers that have it).
 func (m *termModel) nameable(list []int) bool {
 	count := map[int]int{}
-	for _, i := range list {
+	for _, i := range m.sampled(list) {
 		for _, t := range m.docs[i] {
 			if m.shown[t] {
 				count[t]++

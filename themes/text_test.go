@@ -83,7 +83,7 @@ func TestTerms(t *testing.T) {
 		p("Power spectra of galaxies", "The power spectrum of galaxy surveys constrains cosmology.", "power spectrum", "galaxy surveys"),
 		p("Cosmology from surveys", "Galaxy surveys and the power spectrum in cosmology.", "power spectrum", "cosmology"),
 	}
-	m := newTermModel(papers)
+	m := newTermModel(papers, nil)
 	w := m.classWeights([][]int{{0, 1, 2}, {3, 4, 5}})
 	labels := m.labels([][]int{{0, 1, 2}, {3, 4, 5}}, w, false)
 	if diff := cmp.Diff([]string{"Normalizing flows", "Power spectrum"}, labels); diff != "" {
@@ -169,7 +169,7 @@ func TestLabelRules(t *testing.T) {
 			for i := range 30 {
 				classes[i/10][i%10] = i
 			}
-			m := newTermModel(papers)
+			m := newTermModel(papers, nil)
 			got := m.labels(classes, m.classWeights(classes), false)
 			if got[0] != tt.want {
 				t.Errorf("label %q, want %q", got[0], tt.want)

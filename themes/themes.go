@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -225,7 +226,7 @@ func Build(ctx context.Context, in Input, cfg Config) (*Model, error) {
 		return nil, err
 	}
 	assignNoise(&part, in.Vectors, cfg.OutlierBudget, n)
-	terms := newTermModel(in.Papers)
+	terms := newTermModel(in.Papers, termSample(part, n, cfg.Seed))
 	if cfg.K == 0 {
 		hiddenThemes(&part, in.Vectors, terms, cfg.MinSize, cfg.MaxK)
 	}
@@ -357,6 +358,43 @@ func (m *Model) MarshalJSON() ([]byte, error) {
 	}{m.themes})
 }
 
+// TermLimit is the most papers whose text the themes' term model (terms,
+// labels) analyses: a larger corpus is described from a seeded sample,
+// every theme's share of it in proportion to its size and at least
+// [minSampled] of its papers, so that the model's memory stops growing
+// with the corpus.
+const TermLimit = 100_000
+
+// minSampled is how many papers of a theme the sample keeps at the least.
+const minSampled = 50
+
+// termSample marks the papers the term model analyses: nil (all) up to
+// TermLimit papers.
+func termSample(part partition, n int, seed uint64) []bool {
+	if n <= TermLimit {
+		return nil
+	}
+	byTheme := map[int][]int{}
+	for i, t := range part.of {
+		byTheme[t] = append(byTheme[t], i)
+	}
+	ids := make([]int, 0, len(byTheme))
+	for t := range byTheme {
+		ids = append(ids, t)
+	}
+	slices.Sort(ids)
+	rng := rand.New(rand.NewPCG(seed, 0x7465726d73)) // "terms"
+	sample := make([]bool, n)
+	for _, t := range ids {
+		mem := byTheme[t]
+		quota := max(minSampled, len(mem)*TermLimit/n)
+		for _, k := range rng.Perm(len(mem))[:min(quota, len(mem))] {
+			sample[mem[k]] = true
+		}
+	}
+	return sample
+}
+
 // describe fills in the themes from a partition: members, counts, central
 // papers, terms, labels and summaries.
 func (m *Model) describe(in Input, part partition, cfg Config, terms *termModel) {
@@ -373,8 +411,14 @@ func (m *Model) describe(in Input, part partition, cfg Config, terms *termModel)
 		}
 		members[c] = append(members[c], i)
 	}
-	weights := terms.classWeights(members)
-	labels := terms.labels(members, weights, part.outliers > 0)
+	// Terms and labels from the papers the term model analysed (all of
+	// them but in a very large corpus).
+	analysed := make([][]int, len(members))
+	for c, mem := range members {
+		analysed[c] = terms.sampled(mem)
+	}
+	weights := terms.classWeights(analysed)
+	labels := terms.labels(analysed, weights, part.outliers > 0)
 	m.themes = make([]Theme, classes)
 	m.titles = map[string]string{}
 	for c, mem := range members {
