@@ -160,27 +160,37 @@ func (s *Service) absorb(from int, fill bool) error {
 		keys = append(keys, uint32(i))
 	}
 	// The index keeps the one copy of each dense vector: papers read it
-	// there once it holds them.
+	// there once it holds them, a batch at a time, so that the vectors
+	// handed over are garbage before the next batch and a large corpus is
+	// not held twice.
 	if fill && len(keys) > 0 {
-		vecs := make([][]float32, len(keys))
-		for k, i := range keys {
-			vecs[k] = s.st.Docs[i].Dense
-		}
 		s.cfg.report("index", 0, len(keys))
-		if err := s.line.index.AddBatch(context.Background(), keys, vecs, runtime.GOMAXPROCS(0)); err != nil {
-			return fmt.Errorf("index: %w", err)
-		}
-		s.cfg.report("index", len(keys), len(keys))
 	}
-	for _, i := range keys {
-		v, ok := s.line.index.Vector(i)
-		if !ok {
-			return fmt.Errorf("%w: paper %d is not in the index", errMalformed, i)
+	for lo := 0; lo < len(keys); lo += indexBatch {
+		batch := keys[lo:min(lo+indexBatch, len(keys))]
+		if fill {
+			vecs := make([][]float32, len(batch))
+			for k, i := range batch {
+				vecs[k] = s.st.Docs[i].Dense
+			}
+			if err := s.line.index.AddBatch(context.Background(), batch, vecs, runtime.GOMAXPROCS(0)); err != nil {
+				return fmt.Errorf("index: %w", err)
+			}
+			s.cfg.report("index", lo+len(batch), len(keys))
 		}
-		s.st.Docs[i].Dense = v
+		for _, i := range batch {
+			v, ok := s.line.index.Vector(i)
+			if !ok {
+				return fmt.Errorf("%w: paper %d is not in the index", errMalformed, i)
+			}
+			s.st.Docs[i].Dense = v
+		}
 	}
 	return nil
 }
+
+// indexBatch is how many papers absorb adds to the index at once.
+const indexBatch = 1 << 16
 
 // errMalformed wraps what makes a state unusable.
 var errMalformed = errors.New("malformed engine state")
