@@ -3,110 +3,14 @@ package pgstore
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/paperrec/paperrec/internal/pgtest"
 	"github.com/paperrec/paperrec/live"
 	"github.com/paperrec/paperrec/models"
 )
-
-// proxy forwards TCP connections to the database until cut: then it
-// closes every connection and refuses new ones, as a database that went
-// away does, until restored.
-type proxy struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	down  bool
-	conns map[net.Conn]bool
-}
-
-// newProxy starts a proxy to the database of dsn and returns the DSN that
-// goes through it. It needs a postgres:// URL.
-func newProxy(t *testing.T, dsn string) (*proxy, string) {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil || u.Host == "" {
-		t.Skipf("PAPERREC_TEST_POSTGRES is not a postgres:// URL with a host: %q", dsn)
-	}
-	target := u.Host
-	if u.Port() == "" {
-		target = net.JoinHostPort(u.Hostname(), "5432")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	go p.serve()
-	t.Cleanup(func() {
-		ln.Close()
-		p.cut()
-	})
-	u.Host = ln.Addr().String()
-	return p, u.String()
-}
-
-func (p *proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		go p.forward(c)
-	}
-}
-
-func (p *proxy) forward(c net.Conn) {
-	p.mu.Lock()
-	if p.down {
-		p.mu.Unlock()
-		c.Close()
-		return
-	}
-	p.mu.Unlock()
-	up, err := net.Dial("tcp", p.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	p.mu.Lock()
-	if p.down {
-		p.mu.Unlock()
-		c.Close()
-		up.Close()
-		return
-	}
-	p.conns[c], p.conns[up] = true, true
-	p.mu.Unlock()
-	go func() { io.Copy(up, c); up.Close(); c.Close() }()
-	io.Copy(c, up)
-	c.Close()
-	up.Close()
-}
-
-// cut closes every connection and refuses new ones.
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
-
-// restore lets connections through again.
-func (p *proxy) restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = false
-}
 
 // TestOutage cuts a replica off its database: reads go on from memory,
 // writes fail as unavailable (not as a conflict), and after the database
@@ -119,7 +23,7 @@ func TestOutage(t *testing.T) {
 	if err := direct.Seed(ctx, seedPapers()); err != nil {
 		t.Fatal(err)
 	}
-	p, viaProxy := newProxy(t, dsn)
+	p, viaProxy := pgtest.NewProxy(t, dsn)
 	s := openStore(t, viaProxy, schema)
 	e, err := live.Open(ctx, s, engineConfig())
 	if err != nil {
@@ -128,7 +32,7 @@ func TestOutage(t *testing.T) {
 	notify := s.Notify()
 	drain(t, notify)
 
-	p.cut()
+	p.Cut()
 	for _, write := range []func() error{
 		func() error {
 			_, err := s.Commit(ctx, []models.Change{{Op: models.OpAdd, ID: "lattice", Paper: paper("lattice")}})
@@ -156,7 +60,7 @@ func TestOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p.restore()
+	p.Restore()
 	// The listener reconnects and wakes the engine: no notification of
 	// the commit above was seen, but the wake after reconnecting stands
 	// for it.

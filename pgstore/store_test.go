@@ -2,14 +2,12 @@ package pgstore
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -20,48 +18,19 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paperrec/paperrec/internal/pgtest"
 	"github.com/paperrec/paperrec/live"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
-
-// testDSN is the database the tests use, from PAPERREC_TEST_POSTGRES
-// (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable). Without
-// it the tests skip, unless PAPERREC_REQUIRE_POSTGRES=1 (CI) makes them
-// fail.
-func testDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("PAPERREC_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("PAPERREC_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("PAPERREC_REQUIRE_POSTGRES=1 but PAPERREC_TEST_POSTGRES is not set")
-		}
-		t.Skip("PAPERREC_TEST_POSTGRES is not set")
-	}
-	return dsn
-}
 
 // newSchema returns the test database and a schema name of the test's
 // own, which is dropped when the test ends (after the stores it opens are
 // closed: cleanups run last first).
 func newSchema(t testing.TB) (dsn, schema string) {
 	t.Helper()
-	dsn = testDSN(t)
-	schema = "pgstore_test_" + strings.ToLower(rand.Text()[:12])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return dsn, schema
+	dsn = pgtest.DSN(t)
+	return dsn, pgtest.Schema(t, dsn, "pgstore_test_")
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

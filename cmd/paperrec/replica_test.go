@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/paperrec/paperrec/internal/pgtest"
 )
 
 // The tests of this file run replicas as real processes (paperrec serve
@@ -29,39 +28,12 @@ import (
 // PAPERREC_REQUIRE_POSTGRES=1 (CI).
 
 // testPostgres returns the test database's DSN, as pgstore's tests read it.
-func testPostgres(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("PAPERREC_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("PAPERREC_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("PAPERREC_REQUIRE_POSTGRES=1 but PAPERREC_TEST_POSTGRES is not set")
-		}
-		t.Skip("PAPERREC_TEST_POSTGRES is not set")
-	}
-	return dsn
-}
+func testPostgres(t *testing.T) string { return pgtest.DSN(t) }
 
 // newStoreSchema returns a schema name of the test's own, dropped when the
 // test ends: after the servers it starts are killed, since cleanups run
 // last first.
-func newStoreSchema(t *testing.T, dsn string) string {
-	t.Helper()
-	schema := "replica_test_" + strings.ToLower(rand.Text()[:12])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
-}
+func newStoreSchema(t *testing.T, dsn string) string { return pgtest.Schema(t, dsn, "replica_test_") }
 
 // replicaArgs are the flags of a replica of schema over the small corpus,
 // refitting only when asked, so that the tests choose when a snapshot is
@@ -243,95 +215,6 @@ func TestReplicasShareOneStore(t *testing.T) {
 	sameAnswers(t, a, b, c)
 }
 
-// pgProxy forwards TCP connections to the database until cut: then it
-// closes every connection and refuses new ones, as a database that went
-// away does, until restored (pgstore's outage test does the same). Cutting
-// a proxy stops the database for the replicas behind it and for no one
-// else on the machine.
-type pgProxy struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	down  bool
-	conns map[net.Conn]bool
-}
-
-// newPGProxy starts a proxy to the database of dsn and returns the DSN that
-// goes through it.
-func newPGProxy(t *testing.T, dsn string) (*pgProxy, string) {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil || u.Host == "" {
-		t.Skipf("PAPERREC_TEST_POSTGRES is not a postgres:// URL with a host: %q", dsn)
-	}
-	target := u.Host
-	if u.Port() == "" {
-		target = net.JoinHostPort(u.Hostname(), "5432")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &pgProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	go p.serve()
-	t.Cleanup(func() {
-		ln.Close()
-		p.cut()
-	})
-	u.Host = ln.Addr().String()
-	return p, u.String()
-}
-
-func (p *pgProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		go p.forward(c)
-	}
-}
-
-func (p *pgProxy) forward(c net.Conn) {
-	up, err := net.Dial("tcp", p.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	p.mu.Lock()
-	if p.down {
-		p.mu.Unlock()
-		c.Close()
-		up.Close()
-		return
-	}
-	p.conns[c], p.conns[up] = true, true
-	p.mu.Unlock()
-	go func() { io.Copy(up, c); up.Close(); c.Close() }()
-	io.Copy(c, up)
-	c.Close()
-	up.Close()
-}
-
-// cut closes every connection and refuses new ones.
-func (p *pgProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
-
-// restore lets connections through again.
-func (p *pgProxy) restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = false
-}
-
 // writeLog records the writes of TestReplicasOutage's writers.
 type writeLog struct {
 	mu      sync.Mutex
@@ -354,7 +237,7 @@ func TestReplicasOutage(t *testing.T) {
 	}
 	dsn := testPostgres(t)
 	schema := newStoreSchema(t, dsn)
-	proxy, via := newPGProxy(t, dsn)
+	proxy, via := pgtest.NewProxy(t, dsn)
 	args := replicaArgs(via, schema)
 	a := startServe(t, replicaEnv, args...)
 	b := startServe(t, replicaEnv, args...)
@@ -426,7 +309,7 @@ func TestReplicasOutage(t *testing.T) {
 	}()
 	waitUntil(t, time.Minute, "writes before the outage", func() bool { return count("before", 201) >= 10 })
 
-	proxy.cut()
+	proxy.Cut()
 	setPhase("down")
 	waitUntil(t, time.Minute, "writes during the outage did not fail", func() bool { return count("down", 503) >= 10 })
 	for _, p := range []*proc{a, b} {
@@ -450,7 +333,7 @@ func TestReplicasOutage(t *testing.T) {
 		}
 	}
 
-	proxy.restore()
+	proxy.Restore()
 	setPhase("back")
 	waitUntil(t, time.Minute, "writes did not resume after the outage", func() bool { return count("back", 201) >= 10 })
 	stop()
