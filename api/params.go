@@ -159,9 +159,11 @@ func (s *Server) filterParams(c *gin.Context) (recommend.Filter, error) {
 			if name == "" {
 				continue
 			}
-			cat, ok := s.categories[strings.ToLower(name)]
+			// The engine knows its areas, matched without regard to case;
+			// an unknown one it refuses, naming those it knows.
+			cat, ok := s.svc.Category(name)
 			if !ok {
-				return f, &paramError{"category", fmt.Sprintf("unknown category %q: want one of %s", name, s.categoryList)}
+				cat = models.Category(name)
 			}
 			f.Categories = append(f.Categories, cat)
 		}

@@ -1,15 +1,12 @@
 package api
 
 import (
-	lru "github.com/hashicorp/golang-lru/v2"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
 
@@ -20,9 +17,7 @@ import (
 // Immutable once built, but for its lazily built answers; safe for
 // concurrent use.
 type view struct {
-	svc          *recommend.Service
-	categories   map[string]models.Category // lower-case name → category
-	categoryList string
+	svc *recommend.Service
 	// themesAnswer and mapAnswer are GET /v1/clusters and GET /v1/map:
 	// marshalled, hashed and compressed once (4–7 ms each) per service.
 	themesAnswer func() (*encoded, error)
@@ -33,22 +28,10 @@ type view struct {
 }
 
 func newView(svc *recommend.Service, answers int) *view {
-	v := &view{svc: svc, categories: map[string]models.Category{}}
+	v := &view{svc: svc}
 	if answers > 0 {
 		v.answers, _ = lru.New[string, *encoded](answers) // the size is positive
 	}
-	var names []string
-	for _, p := range svc.AllPapers() {
-		if p.Category == "" {
-			continue
-		}
-		if _, ok := v.categories[strings.ToLower(string(p.Category))]; !ok {
-			v.categories[strings.ToLower(string(p.Category))] = p.Category
-			names = append(names, strconv.Quote(string(p.Category)))
-		}
-	}
-	slices.Sort(names)
-	v.categoryList = strings.Join(names, ", ")
 	v.themesAnswer = sync.OnceValues(func() (*encoded, error) { return encode(svc.Themes()) })
 	v.mapAnswer = sync.OnceValues(func() (*encoded, error) { return encode(gin.H{"points": svc.Map()}) })
 	return v
