@@ -180,20 +180,7 @@ func cutTree(d dendrogram, g groups, cfg Config) partition {
 // outlier group; the remaining noise joins the theme the consensus runs put
 // it with most often (p.prefer) or, without one, the theme it fits best.
 func assignNoise(p *partition, vecs [][]float32, budget float64, n int) {
-	dim := len(vecs[0])
-	sums := make([][]float64, p.k)
-	sizes := make([]int, p.k)
-	for t := range sums {
-		sums[t] = make([]float64, dim)
-	}
-	for i, t := range p.of {
-		if t >= 0 {
-			sizes[t]++
-			for d, x := range vecs[i] {
-				sums[t][d] += float64(x)
-			}
-		}
-	}
+	sums, sizes := themeSums(p, vecs)
 	fitTo := func(i, t int) float64 {
 		s := dot32to64(vecs[i], sums[t])
 		if p.of[i] == t {
@@ -289,4 +276,23 @@ func numberBySize(p *partition, n int) {
 			p.of[i] = rename[t]
 		}
 	}
+}
+
+// themeSums returns each theme's sum of member vectors and its size.
+func themeSums(p *partition, vecs [][]float32) ([][]float64, []int) {
+	dim := len(vecs[0])
+	sums := make([][]float64, p.k)
+	sizes := make([]int, p.k)
+	for t := range sums {
+		sums[t] = make([]float64, dim)
+	}
+	for i, t := range p.of {
+		if t >= 0 {
+			sizes[t]++
+			for d, x := range vecs[i] {
+				sums[t][d] += float64(x)
+			}
+		}
+	}
+	return sums, sizes
 }

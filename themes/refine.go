@@ -114,20 +114,7 @@ func hiddenThemes(p *partition, vecs [][]float32, terms *termModel, minSize, max
 // to its other members) over the fit of the theme's median member; 0 for
 // the papers of no theme.
 func relativeFits(p *partition, vecs [][]float32) []float64 {
-	dim := len(vecs[0])
-	sums := make([][]float64, p.k)
-	sizes := make([]int, p.k)
-	for t := range sums {
-		sums[t] = make([]float64, dim)
-	}
-	for i, t := range p.of {
-		if t >= 0 {
-			sizes[t]++
-			for d, x := range vecs[i] {
-				sums[t][d] += float64(x)
-			}
-		}
-	}
+	sums, sizes := themeSums(p, vecs)
 	fit := make([]float64, len(p.of))
 	fits := make([][]float64, p.k)
 	for i, t := range p.of {
