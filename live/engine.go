@@ -325,7 +325,7 @@ func (e *Engine) Refit(ctx context.Context) error {
 			return fmt.Errorf("refit: %w", err)
 		}
 		if !lead {
-			e.log.Info("another replica refits; its snapshot will be loaded when it is saved")
+			e.log.Debug("another replica refits; its snapshot will be loaded when it is saved")
 			return nil
 		}
 		defer release()
