@@ -6,6 +6,8 @@
 # the machine, as loaded at the time, allows.
 # Usage: bash docs/bench/overload.sh [seconds] [-- serve flags...]
 # BIN=path runs that binary instead of building this tree (for a baseline).
+# VARY=1 makes every flood request a different query (a random number added
+# to its text), so that none is answered from the answer cache.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-20}; shift || true
@@ -34,7 +36,17 @@ f1=$!
 wrk -t1 -c2 -d"$((secs/2))s" --timeout 30s --latency "$cheap" >"$tmp/cheap0" 2>&1 &
 f2=$!
 wait $f1 $f2
-wrk -t2 -c500 -d"${secs}s" --latency "$heavy" >"$tmp/heavy" 2>&1 &
+flood=()
+if [ -n "${VARY:-}" ]; then
+	cat >"$tmp/vary.lua" <<'LUA'
+math.randomseed(7)
+request = function()
+  return wrk.format("GET", "/v1/search?q=normalizing+flows+for+lattice+gauge+theory+" .. math.random(1, 1000000000) .. "&k=100&diversity=1")
+end
+LUA
+	flood=(-s "$tmp/vary.lua")
+fi
+wrk -t2 -c500 -d"${secs}s" --latency "${flood[@]}" "$heavy" >"$tmp/heavy" 2>&1 &
 w1=$!
 sleep 1 # let the flood build up first
 wrk -t1 -c2 -d"$((secs-2))s" --timeout 30s --latency "$base/healthz" >"$tmp/health" 2>&1 &
