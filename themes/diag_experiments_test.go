@@ -37,7 +37,7 @@ func LabelCandidates(papers []models.Paper, m *Model) string {
 		}
 		var rows []row
 		for t := range w[c] {
-			if !tm.labelTerm(t, 1) {
+			if !tm.labelTerm(t, 1) && !tm.titled[t] {
 				continue
 			}
 			r := row{t: t}

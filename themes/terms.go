@@ -25,6 +25,9 @@ type termModel struct {
 	field   [][]float64 // 1 for a term of the title or keyphrases, abstractWeight for one of the abstract only
 	shown   []bool      // a term fit to describe a theme
 	keyword []bool      // a term that is a whole keyphrase of some paper
+	// titled marks a phrase that no paper lists but titles share (see
+	// titlePhrases): it may name a theme, and is no key term.
+	titled []bool
 	// noKeywords marks a corpus without multi-word keyphrases, whose
 	// phrases are title bigrams.
 	noKeywords bool
@@ -75,33 +78,59 @@ func newTermModel(papers []models.Paper, sample []bool) *termModel {
 	}
 	fromKeywords := len(phrases) > 0
 	m.noKeywords = !fromKeywords
-	if !fromKeywords {
-		df := map[string]int{}
-		for lo := 0; lo < len(papers); lo += termChunk {
-			hi := min(lo+termChunk, len(papers))
-			titles := make([][]embed.Token, hi-lo)
-			parallel(hi-lo, func(k int) {
-				if in(lo + k) {
-					titles[k] = embed.Analyze(papers[lo+k].Title)
+	// The phrases that titles share: without keyphrases, the title bigrams
+	// are the phrases; with them, the title phrases of two and three words
+	// that no paper lists may name a theme too (see titlePhrases).
+	longest := 3
+	// ends: with keyphrases, only runs that end in a word ending some
+	// keyphrase are counted (see titlePhrases), which keeps the count small.
+	var ends map[string]bool
+	if fromKeywords {
+		ends = map[string]bool{}
+		for k := range phrases {
+			ends[k[strings.LastIndexByte(k, ' ')+1:]] = true
+		}
+	} else {
+		longest = 2
+	}
+	df := map[string]int{}
+	for lo := 0; lo < len(papers); lo += termChunk {
+		hi := min(lo+termChunk, len(papers))
+		titles := make([][]embed.Token, hi-lo)
+		parallel(hi-lo, func(k int) {
+			if in(lo + k) {
+				titles[k] = embed.Analyze(papers[lo+k].Title)
+			}
+		})
+		for _, toks := range titles {
+			seen := map[string]bool{}
+			for j := 1; j < len(toks); j++ {
+				key := toks[j].Term
+				if ends != nil && !ends[key] {
+					continue
 				}
-			})
-			for _, toks := range titles {
-				seen := map[string]bool{}
-				for j := 1; j < len(toks); j++ {
-					if !toks[j].Break {
-						seen[toks[j-1].Term+" "+toks[j].Term] = true
-					}
-				}
-				for k := range seen {
-					df[k]++
+				for s := j - 1; s >= 0 && j-s < longest && !toks[s+1].Break; s-- {
+					key = toks[s].Term + " " + key
+					seen[key] = true
 				}
 			}
+			for k := range seen {
+				df[k]++
+			}
 		}
+	}
+	titled := map[string]bool{}
+	if !fromKeywords {
 		for k, n := range df {
 			if n >= 2 {
 				phrases[k] = true
 				m.maxLen = 2
 			}
+		}
+	} else {
+		for _, k := range titlePhrases(df, phrases) {
+			phrases[k], titled[k] = true, true
+			m.maxLen = max(m.maxLen, strings.Count(k, " ")+1)
 		}
 	}
 
@@ -158,7 +187,7 @@ func newTermModel(papers []models.Paper, sample []bool) *termModel {
 						key = toks[s].Term + " " + key
 						if phrases[key] {
 							add(key, w)
-							if !fromKeywords {
+							if !fromKeywords || titled[key] {
 								surfaces[[2]string{key, wordsOf(toks[s : j+1])}]++
 							}
 						}
@@ -206,6 +235,7 @@ func newTermModel(papers []models.Paper, sample []bool) *termModel {
 	for id, k := range sorted {
 		m.index[k] = id
 		m.keyword = append(m.keyword, whole[order[id]])
+		m.titled = append(m.titled, titled[k] && !whole[order[id]])
 		m.listed = append(m.listed, listed[order[id]])
 		m.phrase = append(m.phrase, strings.Contains(k, " "))
 		m.stems = append(m.stems, strings.Fields(k))
@@ -251,6 +281,55 @@ func newTermModel(papers []models.Paper, sample []bool) *termModel {
 	return m
 }
 
+// titlePhrases returns the phrases of two or three words that
+// [minTitlePhrase] titles share and no paper lists as a keyphrase, given
+// the titles' counts of the runs of two and three words that end in a word
+// ending some keyphrase (df), the corpus's evidence of a noun ("nuclear
+// physics", not "late time"). A part of a keyphrase is no phrase ("scaling
+// laws" of "neural scaling laws"), and a run that nearly always comes
+// inside a longer one (in at least [closedShare] of its titles) is left to
+// the longer. These name the lines of work that the keyphrases have no
+// phrase for ("nuclear physics"); a label must still be concentrated in
+// its theme and cover it (see labels).
+func titlePhrases(df map[string]int, keyphrases map[string]bool) []string {
+	parts := map[string]bool{}
+	for k := range keyphrases {
+		w := strings.Fields(k)
+		for a := range w {
+			for b := a + 1; b <= len(w); b++ {
+				if b-a < len(w) {
+					parts[strings.Join(w[a:b], " ")] = true
+				}
+			}
+		}
+	}
+	// The most titles of a run of three words that starts or ends with
+	// each run of two.
+	within := map[string]int{}
+	for k, n := range df {
+		if strings.Count(k, " ") == 2 {
+			a, b := strings.IndexByte(k, ' '), strings.LastIndexByte(k, ' ')
+			within[k[:b]] = max(within[k[:b]], n)
+			within[k[a+1:]] = max(within[k[a+1:]], n)
+		}
+	}
+	var out []string
+	for k, n := range df {
+		if n < minTitlePhrase || keyphrases[k] || parts[k] || float64(within[k]) >= closedShare*float64(n) {
+			continue
+		}
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Title phrases (see titlePhrases).
+const (
+	minTitlePhrase = 2
+	closedShare    = 0.75
+)
+
 // sampled returns the papers of list that the model analysed: all of them
 // unless it was built on a sample.
 func (m *termModel) sampled(list []int) []int {
@@ -292,7 +371,7 @@ func wordsOf(toks []embed.Token) string {
 }
 
 // termsOf returns the sorted distinct known terms of a text: words and the
-// phrases found in it.
+// phrases found in it, but not the title phrases, which only name themes.
 func (m *termModel) termsOf(text string) []int {
 	var out []int
 	toks := embed.Analyze(text)
@@ -303,7 +382,7 @@ func (m *termModel) termsOf(text string) []int {
 		key := t.Term
 		for s := j - 1; s >= 0 && j-s < m.maxLen && !toks[s+1].Break; s-- {
 			key = toks[s].Term + " " + key
-			if id, ok := m.index[key]; ok && m.phrase[id] {
+			if id, ok := m.index[key]; ok && m.phrase[id] && !m.titled[id] {
 				out = append(out, id)
 			}
 		}
@@ -449,7 +528,7 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 		var out []cand
 		for c := range k {
 			for t := range w[c] {
-				if m.labelTerm(t, listed) && ok(c, t) {
+				if (m.labelTerm(t, listed) || m.titled[t]) && ok(c, t) {
 					out = append(out, cand{c, t, score(c, t)})
 				}
 			}
@@ -520,7 +599,7 @@ func (m *termModel) labels(classes [][]int, w []map[int]float64, hasOutliers boo
 				}
 			}
 		}
-		return without > 0 && float64(gain) >= secondCover*float64(without)
+		return without > 0 && float64(gain) >= secondCover*float64(without) && !m.titled[t]
 	}) {
 		if second[x.class] < 0 && !used[x.term] && !m.overlaps(x.term, used) {
 			second[x.class] = x.term

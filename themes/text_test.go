@@ -129,7 +129,8 @@ func TestLabelRules(t *testing.T) {
 	tests := []struct {
 		name     string
 		listings []listing
-		want     string // label of the first class
+		titles   []listing // titles instead of "Paper"
+		want     string    // label of the first class
 		reason   string
 	}{
 		{name: "a covering phrase over a narrow one",
@@ -153,6 +154,27 @@ func TestLabelRules(t *testing.T) {
 			listings: []listing{{0, 2, "toy grokking"}, {2, 4, "toy phase"}},
 			want:     "Toy grokking",
 			reason:   "no phrase covers 30% of the class: the best concentrated one heads it"},
+		{name: "a phrase the titles share and no paper lists",
+			listings: []listing{{0, 3, "multi-task learning"}, {10, 19, "multi-task learning"}, {20, 30, "particle physics"}},
+			titles:   []listing{{0, 8, "Nuclear physics with neural networks"}},
+			want:     "Nuclear physics",
+			reason: `"nuclear physics" is in 8 of 10 titles and ends like a keyphrase ("particle physics"); ` +
+				`"multi-task learning" covers 3 and is in 9 other papers; "neural networks" ends no keyphrase`},
+		{name: "a title phrase that ends no keyphrase",
+			listings: []listing{{0, 3, "multi-task learning"}, {20, 30, "particle physics"}},
+			titles:   []listing{{0, 8, "Nuclear masses at late time"}},
+			want:     "Multi-task learning",
+			reason:   `no keyphrase ends in "time" or "masses": neither run is a noun phrase by the corpus's evidence`},
+		{name: "a title phrase inside a keyphrase",
+			listings: []listing{{0, 3, "neural scaling laws"}, {20, 23, "neural scaling laws"}},
+			titles:   []listing{{0, 8, "Scaling laws of models"}},
+			want:     "Neural scaling laws",
+			reason:   `"scaling laws" is a part of the keyphrase "neural scaling laws", which a label never cuts`},
+		{name: "a title phrase inside a longer one",
+			listings: []listing{{0, 3, "multi-task learning"}, {10, 19, "multi-task learning"}, {20, 30, "particle physics"}, {20, 30, "collider experiments"}},
+			titles:   []listing{{0, 8, "Bounds from nuclear physics experiments"}},
+			want:     "Nuclear physics experiments",
+			reason:   `"nuclear physics" and "physics experiments" come only inside "nuclear physics experiments"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,6 +185,11 @@ func TestLabelRules(t *testing.T) {
 			for _, l := range tt.listings {
 				for i := l.from; i < l.to; i++ {
 					papers[i].Keywords = append(papers[i].Keywords, l.phrase)
+				}
+			}
+			for _, l := range tt.titles {
+				for i := l.from; i < l.to; i++ {
+					papers[i].Title = l.phrase
 				}
 			}
 			classes := [][]int{make([]int, 10), make([]int, 10), make([]int, 10)}
