@@ -241,7 +241,12 @@ func TestErrors(t *testing.T) {
 		{"recommend two values", "POST", "/v1/recommend", `{"positive":["` + fisherID + `"]} {}`, 400, "body"},
 		{"recommend too large", "POST", "/v1/recommend", `{"positive":["` + strings.Repeat("a", maxBodyBytes) + `"]}`, 413, ""},
 		{"unknown route", "GET", "/v2/whatever", "", 404, ""},
-		{"wrong method", "DELETE", "/v1/papers/" + fisherID, "", 405, ""},
+		{"wrong method", "DELETE", "/v1/search", "", 405, ""},
+		{"a bad filter on text that matches nothing", "GET", "/v1/search?q=zzqqxx&category=nope", "", 400, "category"},
+		{"a bad range on text that matches nothing", "GET", "/v1/search?q=zzqqxx&from=2025&to=2020", "", 400, "from"},
+		{"a write route without a token", "DELETE", "/v1/papers/" + fisherID, "", 404, ""},
+		{"a write route without a token, POST", "POST", "/v1/papers", `{"id":"x"}`, 404, ""},
+		{"a method no route has on a paper's related list", "POST", "/v1/papers/" + fisherID + "/related", "", 405, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,7 +35,8 @@ type paramError struct {
 func (e *paramError) Error() string { return fmt.Sprintf("%s: %s", e.param, e.msg) }
 
 var (
-	// errTooLarge is a request body over maxBodyBytes.
+	// errTooLarge is a request body over its route's limit (see
+	// bodyTooLargeError).
 	errTooLarge = errors.New("request body too large")
 	// errNotRoute is a path that no route serves.
 	errNotRoute = errors.New("no such route")
@@ -52,6 +53,15 @@ var (
 	// errPanic is a handler that panicked.
 	errPanic = errors.New("panic in handler")
 )
+
+// bodyTooLargeError is a request body over limit bytes; it is errTooLarge.
+type bodyTooLargeError struct{ limit int64 }
+
+func (e *bodyTooLargeError) Error() string {
+	return fmt.Sprintf("%v: the body may hold at most %d bytes", errTooLarge, e.limit)
+}
+
+func (e *bodyTooLargeError) Is(target error) bool { return target == errTooLarge }
 
 // statusClientClosed is the status logged for a client that left before
 // its answer was written (nginx's convention); the client never sees it.
@@ -70,6 +80,9 @@ func problemFor(err error) Problem {
 	detail := err.Error()
 	if errors.As(err, &change) {
 		detail = fmt.Sprintf("paper %d of the body (%s): %v", change.Index+1, change.ID, change.Err)
+		if change.Index == 0 && !errors.As(err, &parse) {
+			detail = fmt.Sprintf("paper %s: %v", change.ID, change.Err) // one change, maybe of no body (DELETE)
+		}
 	}
 	switch {
 	case errors.Is(err, errUnauthorized):
@@ -91,7 +104,12 @@ func problemFor(err error) Problem {
 	case errors.Is(err, errMethod):
 		return Problem{Status: http.StatusMethodNotAllowed, Detail: err.Error()}
 	case errors.Is(err, errTooLarge):
-		return Problem{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the body may hold at most %d bytes", maxBodyBytes)}
+		limit := int64(maxBodyBytes)
+		var tl *bodyTooLargeError
+		if errors.As(err, &tl) {
+			limit = tl.limit
+		}
+		return Problem{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the body may hold at most %d bytes", limit)}
 	case errors.Is(err, errQueryTooLong):
 		return Problem{Status: http.StatusRequestURITooLong, Detail: fmt.Sprintf("the query string may hold at most %d bytes", maxQueryStringBytes)}
 	case errors.Is(err, errMediaType):

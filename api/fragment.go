@@ -112,9 +112,15 @@ func (s *Server) renderRelatedHTML(c *gin.Context, p models.Paper, items []recom
 		fail(c, err)
 		return
 	}
+	htmlHeaders(c)
+	s.send(c, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// htmlHeaders sets the headers every HTML fragment is sent with, from the
+// handler or from the answer cache.
+func htmlHeaders(c *gin.Context) {
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Content-Security-Policy", fragmentCSP)
-	s.send(c, "text/html; charset=utf-8", buf.Bytes())
 }
 
 // authorLine names up to three authors.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -500,5 +501,60 @@ func TestAccessLogModes(t *testing.T) {
 				t.Errorf("panic: status %d, body %s, log:\n%s", w.Code, w.Body, logs)
 			}
 		})
+	}
+}
+
+// TestSlowBodyHoldsNoPlace sends a recommend body that never arrives: the
+// request must not hold the one expensive worker (nor a place at work)
+// while it waits, so an expensive search still computes.
+func TestSlowBodyHoldsNoPlace(t *testing.T) {
+	s := New(fixed(service(t)), Config{Logger: quiet, MaxInFlight: 2, ExpensiveWorkers: 1, Timeout: 2 * time.Second})
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// 100 bytes announced, one sent.
+	if _, err := io.WriteString(conn, "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // let the server start reading it
+	for _, q := range []string{"/v1/search?q=neural&k=20", "/v1/search?q=flows&k=30", "/v1/search?q=dark+matter&diversity=0.5"} {
+		if resp, body := fetch(t, "GET", ts.URL+q); resp.StatusCode != 200 {
+			t.Errorf("%s while a body is on its way: %d %.200s", q, resp.StatusCode, body)
+		}
+	}
+}
+
+// TestUnreadableBody sends a malformed chunked body: a 400 naming the body,
+// not a 500.
+func TestUnreadableBody(t *testing.T) {
+	ts := httptest.NewServer(server(t).Handler())
+	defer ts.Close()
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(waitLimit))
+	io.WriteString(conn, "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"param":"body"`) {
+		t.Errorf("malformed chunked body: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestMethodLabel checks that invented methods share one metric label.
+func TestMethodLabel(t *testing.T) {
+	for m, want := range map[string]string{"GET": "GET", "DELETE": "DELETE", "OPTIONS": "OPTIONS", "ZZMETHOD": "other", "get": "other"} {
+		if got := methodLabel(m); got != want {
+			t.Errorf("methodLabel(%q) = %q, want %q", m, got, want)
+		}
 	}
 }

@@ -101,7 +101,7 @@ func hostileCases() []hostileCase {
 		{name: "unknown version", method: "GET", target: "/v2/papers", status: 404},
 		{name: "OPTIONS on an unknown path", method: "OPTIONS", target: "/v2/papers", status: 404},
 		// Methods.
-		{name: "DELETE a paper", method: "DELETE", target: "/v1/papers/" + fisherID, status: 405},
+		{name: "DELETE a paper (no token: no write routes)", method: "DELETE", target: "/v1/papers/" + fisherID, status: 404},
 		{name: "PUT recommend", method: "PUT", target: "/v1/recommend", status: 405},
 		{name: "PATCH healthz", method: "PATCH", target: "/healthz", status: 405},
 		{name: "GET recommend", method: "GET", target: "/v1/recommend", status: 405},

@@ -63,8 +63,9 @@ func (s *Server) observe(c *gin.Context) {
 		route = "unmatched" // one label for every unknown path
 	}
 	code := strconv.Itoa(status)
-	s.metrics.requests.WithLabelValues(route, c.Request.Method, code).Inc()
-	s.metrics.latency.WithLabelValues(route, c.Request.Method, code).Observe(took.Seconds())
+	method := methodLabel(c.Request.Method)
+	s.metrics.requests.WithLabelValues(route, method, code).Inc()
+	s.metrics.latency.WithLabelValues(route, method, code).Observe(took.Seconds())
 
 	var failure error
 	if len(c.Errors) > 0 {
@@ -110,4 +111,16 @@ func flush(w gin.ResponseWriter) error {
 		return nil
 	}
 	return http.NewResponseController(u.Unwrap()).Flush()
+}
+
+// methodLabel is the method as a metric label: a client may send any token
+// as a method, and each would be a new series kept forever, so the methods
+// HTTP defines are themselves and every other one is "other".
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "other"
 }

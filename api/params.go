@@ -1,7 +1,9 @@
 package api
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"mime"
 	"net/http"
@@ -33,6 +35,9 @@ type querySpec struct {
 	// cached answers (GET) are kept per engine version and query, and sent
 	// again without computing (Config.AnswerCache).
 	cached bool
+	// body, when set, is the largest request body: it is read whole before
+	// the request is admitted (see Server.route).
+	body int64
 }
 
 // check reads the query string strictly: a malformed one, an unknown
@@ -100,6 +105,25 @@ func checkJSONBody(r *http.Request) error {
 		return errMediaType
 	}
 	return nil
+}
+
+// readBody reads a request body of at most limit bytes: a longer one is
+// errTooLarge (413) with the limit, one that cannot be read (a malformed
+// chunk, a connection cut mid-body) a 400 naming the body, and one whose
+// client has gone the request's context error (logged 499).
+func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err == nil {
+		return body, nil
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, &bodyTooLargeError{limit}
+	case c.Request.Context().Err() != nil:
+		return nil, c.Request.Context().Err()
+	}
+	return nil, &paramError{"body", "could not be read: " + err.Error()}
 }
 
 // expensive reports whether a query asks for more than a plain lookup: k

@@ -202,7 +202,14 @@ func New(src Source, cfg Config) *Server {
 	e.HandleMethodNotAllowed = true
 	e.Use(s.observe, s.recover, s.cors)
 	e.NoRoute(func(c *gin.Context) { fail(c, errNotRoute) })
-	e.NoMethod(func(c *gin.Context) { fail(c, errMethod) })
+	e.NoMethod(func(c *gin.Context) {
+		if p := c.Request.URL.EscapedPath(); !s.writable() && isWrite(c.Request.Method) &&
+			(p == "/v1/papers" || strings.HasPrefix(p, "/v1/papers/") && !strings.Contains(p[len("/v1/papers/"):], "/")) {
+			fail(c, errNotRoute) // the write routes do not exist without a token
+			return
+		}
+		fail(c, errMethod)
+	})
 
 	s.webRoutes(e)
 	getHead(e, "/healthz", s.health)
@@ -216,7 +223,7 @@ func New(src Source, cfg Config) *Server {
 	s.route(v1, "GET", "/papers/:id", querySpec{cached: true}, (*Server).getPaper)
 	s.route(v1, "GET", "/papers/:id/related", querySpec{names: append([]string{"format", "href"}, options...), cached: true}, (*Server).related)
 	s.route(v1, "GET", "/search", querySpec{names: append([]string{"q"}, options...), cached: true}, (*Server).search)
-	s.route(v1, "POST", "/recommend", querySpec{expensive: true}, (*Server).recommend)
+	s.route(v1, "POST", "/recommend", querySpec{expensive: true, body: maxBodyBytes}, (*Server).recommend)
 	s.route(v1, "GET", "/clusters", querySpec{}, (*Server).listClusters)
 	s.route(v1, "GET", "/clusters/:id", querySpec{}, (*Server).getCluster)
 	s.route(v1, "GET", "/map", querySpec{}, (*Server).landscape)
@@ -253,13 +260,25 @@ func (s *Server) route(g *gin.RouterGroup, method, path string, spec querySpec, 
 			return
 		}
 		if spec.cached && v.answers != nil {
-			key := c.Request.URL.Path + "?" + c.Request.URL.RawQuery
+			// The escaped path, as the router matched it: "/v1/papers/X%2Frelated"
+			// (paper "X/related") is not "/v1/papers/X/related".
+			key := c.Request.URL.EscapedPath() + "?" + c.Request.URL.RawQuery
 			if e, ok := v.answers.Get(key); ok {
 				s.metrics.cacheHits.Inc()
 				s.sendEncoded(c, e, nil)
 				return
 			}
 			c.Set(answerKey, key)
+		}
+		if spec.body > 0 {
+			// The body is read before the request takes a place among those
+			// at work: a client that sends it slowly holds no place meanwhile.
+			body, err := readBody(c, spec.body)
+			if err != nil {
+				fail(c, err)
+				return
+			}
+			c.Request.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		costly := spec.expensive || expensive(q)
 		release, ok := s.admit.acquire(costly)
@@ -431,6 +450,9 @@ func (s *Server) sendEncoded(c *gin.Context, e *encoded, err error) {
 		return
 	}
 	body, etag, zip := e.body, e.etag, false
+	if strings.HasPrefix(e.contentType, "text/html") {
+		htmlHeaders(c) // a cached fragment is sent as its first answer was
+	}
 	if e.gz != nil {
 		c.Writer.Header().Add("Vary", "Accept-Encoding")
 		if acceptsGzip(c.GetHeader("Accept-Encoding")) {

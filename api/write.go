@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -41,7 +40,7 @@ var errUnauthorized = errors.New("a write needs the API token: send Authorizatio
 // writeRoutes serves the write routes when a token and a Writer are
 // configured; without them the routes do not exist (404).
 func (s *Server) writeRoutes(v1 *gin.RouterGroup) {
-	if s.cfg.Token == "" || s.cfg.Writer == nil {
+	if !s.writable() {
 		return
 	}
 	sum := sha256.Sum256([]byte(s.cfg.Token))
@@ -55,10 +54,18 @@ func (s *Server) writeRoutes(v1 *gin.RouterGroup) {
 		}
 	}
 	w := v1.Group("", auth)
-	s.route(w, http.MethodPost, "/papers", querySpec{}, (*Server).addPapers)
-	s.route(w, http.MethodPut, "/papers/:id", querySpec{}, (*Server).putPaper)
+	s.route(w, http.MethodPost, "/papers", querySpec{body: maxWriteBytes}, (*Server).addPapers)
+	s.route(w, http.MethodPut, "/papers/:id", querySpec{body: maxWriteBytes}, (*Server).putPaper)
 	s.route(w, http.MethodDelete, "/papers/:id", querySpec{}, (*Server).removePaper)
 	s.route(w, http.MethodPost, "/admin/refit", querySpec{}, (*Server).refit)
+}
+
+// writable reports whether the write routes are served.
+func (s *Server) writable() bool { return s.cfg.Token != "" && s.cfg.Writer != nil }
+
+// isWrite reports whether a method writes.
+func isWrite(method string) bool {
+	return method == http.MethodPost || method == http.MethodPut || method == http.MethodDelete || method == http.MethodPatch
 }
 
 // ChangeJSON is a committed change as the write routes answer it.
@@ -97,12 +104,8 @@ func readPapers(c *gin.Context) ([]models.Paper, error) {
 			return nil, errMediaType
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxWriteBytes))
+	body, err := readBody(c, maxWriteBytes)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, errTooLarge
-		}
 		return nil, err
 	}
 	var records []json.RawMessage
@@ -159,9 +162,9 @@ func (s *Server) addPapers(c *gin.Context) {
 // its ID. The body's id, when given, must be the path's.
 func (s *Server) putPaper(c *gin.Context) {
 	id := c.Param("id")
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxWriteBytes))
+	body, err := readBody(c, maxWriteBytes)
 	if err != nil {
-		fail(c, errTooLarge)
+		fail(c, err)
 		return
 	}
 	if err := checkJSONBody(c.Request); err != nil {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -207,5 +209,47 @@ func TestAnswerCache(t *testing.T) {
 	after := serveOn(s, "GET", target, "")
 	if strings.Contains(after.Body.String(), `"id":"`+gone+`"`) {
 		t.Errorf("a cached answer of the old version was sent after a write: %s", after.Body)
+	}
+}
+
+// TestAnswerCacheKeys checks that the answer cache tells apart what the
+// router tells apart, and sends a cached fragment with its headers.
+func TestAnswerCacheKeys(t *testing.T) {
+	s, eng := writeServer(t)
+	auth := []string{"Authorization", "Bearer " + testToken, "Content-Type", "application/json"}
+	id := eng.Service().AllPapers()[3].ID
+	// A paper whose ID ends in "/related", next to the paper it names.
+	slashed := id + "/related"
+	body := strings.Replace(newPaperJSON, `"flows-at-finite-density"`, strconv.Quote(slashed), 1)
+	if w := serveOn(s, "PUT", "/v1/papers/"+url.PathEscape(slashed), body, auth...); w.Code != 201 {
+		t.Fatalf("PUT %s: %d %s", slashed, w.Code, w.Body)
+	}
+	for range 2 { // the second answers come from the cache
+		paper := serveOn(s, "GET", "/v1/papers/"+url.PathEscape(slashed), "")
+		related := serveOn(s, "GET", "/v1/papers/"+id+"/related", "")
+		if paper.Code != 200 || !strings.Contains(paper.Body.String(), `"title":"Normalizing flows for lattice gauge theory at finite density"`) ||
+			strings.Contains(paper.Body.String(), `"related":[`) {
+			t.Errorf("GET the paper %q: %d %.200s", slashed, paper.Code, paper.Body)
+		}
+		if related.Code != 200 || !strings.Contains(related.Body.String(), `"related":[`) {
+			t.Errorf("GET the related list of %q: %d %.200s", id, related.Code, related.Body)
+		}
+	}
+	for range 2 {
+		w := serveOn(s, "GET", "/v1/papers/"+id+"/related?format=html", "")
+		if w.Code != 200 || w.Header().Get("Content-Security-Policy") == "" || w.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("fragment: %d, CSP %q, nosniff %q", w.Code, w.Header().Get("Content-Security-Policy"), w.Header().Get("X-Content-Type-Options"))
+		}
+	}
+}
+
+// TestTooLargeNamesTheLimit checks that a 413 states the limit of the
+// route that refused the body.
+func TestTooLargeNamesTheLimit(t *testing.T) {
+	for _, limit := range []int64{maxBodyBytes, maxWriteBytes} {
+		p := problemFor(&bodyTooLargeError{limit})
+		if p.Status != 413 || !strings.Contains(p.Detail, strconv.FormatInt(limit, 10)) {
+			t.Errorf("limit %d: %d %q", limit, p.Status, p.Detail)
+		}
 	}
 }

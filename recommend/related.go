@@ -82,6 +82,11 @@ func (s *Service) Search(ctx context.Context, text string, o Options) ([]Item, e
 	}
 	q := s.textQuery(text)
 	if q.lex.Len() == 0 {
+		// Nothing matches, but a filter that cannot be read is still an
+		// error, whatever the text.
+		if _, err := s.acceptFunc(o.Filter); err != nil {
+			return nil, err
+		}
 		return []Item{}, nil
 	}
 	return s.answer(ctx, []*query{&q}, nil, q.dense, true, o)

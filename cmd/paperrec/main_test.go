@@ -440,6 +440,28 @@ func TestServeEnvironmentErrors(t *testing.T) {
 	}
 }
 
+// TestServeFlagOverridesEnvironment checks that a flag given on the command
+// line overrides a malformed environment default: only the other variable
+// is an error.
+func TestServeFlagOverridesEnvironment(t *testing.T) {
+	env := map[string]string{"PAPERREC_TIMEOUT": "soon", "PAPERREC_MAX_IN_FLIGHT": "many"}
+	var errb bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--timeout", "5s"}, strings.NewReader(""), io.Discard, &errb, func(k string) string { return env[k] })
+	if code != 2 || strings.Contains(errb.String(), "PAPERREC_TIMEOUT") || !strings.Contains(errb.String(), `PAPERREC_MAX_IN_FLIGHT="many"`) {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
+
+// TestSearchBlankText checks that blank search text is a usage error, as
+// the API's blank q is a 400.
+func TestSearchBlankText(t *testing.T) {
+	var errb bytes.Buffer
+	code := run(context.Background(), []string{"search", "  ", " "}, strings.NewReader(""), io.Discard, &errb, func(string) string { return "" })
+	if code != 2 || !strings.Contains(errb.String(), "blank") {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
+
 // TestSkipInvalidWarnsOfACutListing loads the bundled listing cut in half:
 // it loads under --skip-invalid, and says how many papers the header
 // declared and how many were loaded.

@@ -182,11 +182,15 @@ func (e *env) searchCmd() *cobra.Command {
 		Short: "Papers matching free text",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			text := strings.Join(args, " ")
+			if strings.TrimSpace(text) == "" {
+				return usageError{errors.New("search: the text is blank")} // as the API's q
+			}
 			svc, o, err := e.prepare(cmd, cf, qf)
 			if err != nil {
 				return err
 			}
-			items, err := svc.Search(cmd.Context(), strings.Join(args, " "), o)
+			items, err := svc.Search(cmd.Context(), text, o)
 			if err != nil {
 				return err
 			}

@@ -25,9 +25,10 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
-	// flagErr holds malformed flag defaults read from the environment,
-	// reported as usage errors when a command that reads them runs.
-	flagErr error
+	// flagErrs holds malformed flag defaults read from the environment,
+	// reported as usage errors when a command that reads them runs without
+	// the flag.
+	flagErrs []flagError
 	// quiet turns progress bars off (--quiet).
 	quiet bool
 }

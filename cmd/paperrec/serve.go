@@ -226,12 +226,15 @@ func (e *env) serveCmd() *cobra.Command {
 		Short: "Serve the API on the corpus (the bundled listing by default)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := e.flagErr; err != nil {
+			if err := e.flagError(cmd); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
 			if sf.snapshot != "" && cmd.Flags().Changed("corpus") {
 				return usageError{fmt.Errorf("--snapshot and --corpus: give one (a snapshot holds its corpus)")}
+			}
+			if sf.snapshot != "" && e.getenv("PAPERREC_CORPUS") != "" {
+				e.log.Warn("PAPERREC_CORPUS is not read: the snapshot holds its corpus", "snapshot", sf.snapshot)
 			}
 			cfg, err := sf.check()
 			if err != nil {
@@ -332,19 +335,19 @@ func (e *env) serveCmd() *cobra.Command {
 	fl.StringVar(&sf.addr, "addr", def, "listen address (env PAPERREC_ADDR)")
 	fl.StringVar(&sf.snapshot, "snapshot", e.getenv("PAPERREC_SNAPSHOT"), "serve a snapshot written by paperrec build instead of building (env PAPERREC_SNAPSHOT)")
 	fl.StringVar(&sf.wantSum, "snapshot-sha256", e.getenv("PAPERREC_SNAPSHOT_SHA256"), "refuse a snapshot whose SHA-256 differs (env PAPERREC_SNAPSHOT_SHA256)")
-	fl.DurationVar(&sf.timeout, "timeout", e.envDuration("PAPERREC_TIMEOUT", api.DefaultTimeout), "deadline of every request; past it a request answers 503 (env PAPERREC_TIMEOUT)")
-	fl.IntVar(&sf.maxInFlight, "max-in-flight", e.envInt("PAPERREC_MAX_IN_FLIGHT", 0), "requests of /v1 at work at once, the rest answered 503 at once; 0: 4 × cores (env PAPERREC_MAX_IN_FLIGHT)")
-	fl.IntVar(&sf.expensiveWorkers, "expensive-workers", e.envInt("PAPERREC_EXPENSIVE_WORKERS", 0), "expensive requests (recommend, k > 10, diversity > 0) computing at once, the other admitted ones waiting their turn; 0: half the cores, at least 1 (env PAPERREC_EXPENSIVE_WORKERS)")
+	fl.DurationVar(&sf.timeout, "timeout", e.envDuration("timeout", "PAPERREC_TIMEOUT", api.DefaultTimeout), "deadline of every request; past it a request answers 503 (env PAPERREC_TIMEOUT)")
+	fl.IntVar(&sf.maxInFlight, "max-in-flight", e.envInt("max-in-flight", "PAPERREC_MAX_IN_FLIGHT", 0), "requests of /v1 at work at once, the rest answered 503 at once; 0: 4 × cores (env PAPERREC_MAX_IN_FLIGHT)")
+	fl.IntVar(&sf.expensiveWorkers, "expensive-workers", e.envInt("expensive-workers", "PAPERREC_EXPENSIVE_WORKERS", 0), "expensive requests (recommend, k > 10, diversity > 0) computing at once, the other admitted ones waiting their turn; 0: half the cores, at least 1 (env PAPERREC_EXPENSIVE_WORKERS)")
 	fl.StringVar(&sf.publicURL, "public-url", e.getenv("PAPERREC_PUBLIC_URL"), "base URL readers reach this server at, for the links of the HTML fragment; empty: relative links (env PAPERREC_PUBLIC_URL)")
 	fl.StringVar(&sf.accessLog, "access-log", envOr(e.getenv("PAPERREC_ACCESS_LOG"), string(api.AccessLogSampled)), "which requests to log: all, sampled (one in --access-log-sample) or off; 500s are always logged (env PAPERREC_ACCESS_LOG)")
-	fl.IntVar(&sf.accessLogSample, "access-log-sample", e.envInt("PAPERREC_ACCESS_LOG_SAMPLE", api.DefaultAccessLogSample), "with --access-log sampled, log one request in N (env PAPERREC_ACCESS_LOG_SAMPLE)")
+	fl.IntVar(&sf.accessLogSample, "access-log-sample", e.envInt("access-log-sample", "PAPERREC_ACCESS_LOG_SAMPLE", api.DefaultAccessLogSample), "with --access-log sampled, log one request in N (env PAPERREC_ACCESS_LOG_SAMPLE)")
 	fl.StringVar(&sf.logFormat, "log-format", envOr(e.getenv("PAPERREC_LOG_FORMAT"), "text"), "log lines as text (logfmt) or json (env PAPERREC_LOG_FORMAT)")
 	fl.StringVar(&sf.data, "data", e.getenv("PAPERREC_DATA"), "data directory that keeps the live corpus and every change (bbolt); seeded from --corpus (or the bundled listing) when new (env PAPERREC_DATA)")
 	fl.StringVar(&sf.store, "store", e.getenv("PAPERREC_STORE"), "PostgreSQL DSN (postgres://…) that replicas share as the system of record; seeded like --data (env PAPERREC_STORE)")
 	fl.StringVar(&sf.schema, "store-schema", envOr(e.getenv("PAPERREC_STORE_SCHEMA"), pgstore.DefaultSchema), "schema of --store's tables (env PAPERREC_STORE_SCHEMA)")
 	fl.StringVar(&sf.tokenFile, "token-file", "", "file holding the bearer token of the write routes (or env PAPERREC_API_TOKEN); without a token there are no write routes")
 	fl.BoolVar(&sf.watch, "watch", false, "reload --corpus FILE when it changes: new and changed papers are put, missing ones removed, then a refit")
-	fl.IntVar(&sf.refitAfter, "refit-after", e.envInt("PAPERREC_REFIT_AFTER", 0), "changes folded in before a background refit; 0: a tenth of the corpus, at least 100; -1: only on request (env PAPERREC_REFIT_AFTER)")
+	fl.IntVar(&sf.refitAfter, "refit-after", e.envInt("refit-after", "PAPERREC_REFIT_AFTER", 0), "changes folded in before a background refit; 0: a tenth of the corpus, at least 100; -1: only on request (env PAPERREC_REFIT_AFTER)")
 	e.addCorpusFlags(cmd, &cf)
 	return cmd
 }
@@ -357,16 +360,17 @@ func envOr(v, def string) string {
 	return v
 }
 
-// envInt reads an integer flag default from the environment; a malformed
-// value is a usage error when the command runs.
-func (e *env) envInt(name string, def int) int {
+// envInt reads the default of flag from the environment variable name; a
+// malformed value is a usage error when the command runs, unless the flag
+// is given (see env.flagError).
+func (e *env) envInt(flag, name string, def int) int {
 	v := e.getenv(name)
 	if v == "" {
 		return def
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		e.flagErr = errors.Join(e.flagErr, usageError{fmt.Errorf("%s=%q: want an integer", name, v)})
+		e.flagErrs = append(e.flagErrs, flagError{flag, usageError{fmt.Errorf("%s=%q: want an integer", name, v)}})
 		return def
 	}
 	return n
@@ -374,15 +378,33 @@ func (e *env) envInt(name string, def int) int {
 
 // envDuration reads a duration flag default from the environment, as
 // envInt does.
-func (e *env) envDuration(name string, def time.Duration) time.Duration {
+func (e *env) envDuration(flag, name string, def time.Duration) time.Duration {
 	v := e.getenv(name)
 	if v == "" {
 		return def
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {
-		e.flagErr = errors.Join(e.flagErr, usageError{fmt.Errorf("%s=%q: want a duration such as 3s", name, v)})
+		e.flagErrs = append(e.flagErrs, flagError{flag, usageError{fmt.Errorf("%s=%q: want a duration such as 3s", name, v)}})
 		return def
 	}
 	return d
+}
+
+// flagError is a malformed default that the environment gave a flag.
+type flagError struct {
+	flag string
+	err  error
+}
+
+// flagError returns the malformed environment defaults of the flags of cmd
+// that the command line did not set: a flag given overrides its variable.
+func (e *env) flagError(cmd *cobra.Command) error {
+	var errs []error
+	for _, fe := range e.flagErrs {
+		if f := cmd.Flags().Lookup(fe.flag); f != nil && !f.Changed {
+			errs = append(errs, fe.err)
+		}
+	}
+	return errors.Join(errs...)
 }
