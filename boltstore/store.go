@@ -57,6 +57,9 @@ var (
 	keyNextOrd     = []byte("next_ord")
 	keySnapshotSeq = []byte("snapshot_seq")
 	keySnapshotSum = []byte("snapshot_sha256")
+	// keySnapshotFile names the newest snapshot's file (a directory
+	// written before it was recorded names snapshot-SEQ.bin).
+	keySnapshotFile = []byte("snapshot_file")
 )
 
 // Errors a caller may branch on.
@@ -75,10 +78,11 @@ type Store struct {
 	dir, path string
 	// timeout bounds the wait for another process's operation.
 	timeout time.Duration
-	// mu serialises this process's operations: bbolt's file lock, which
+	// turn serialises this process's operations (a semaphore of one, so
+	// that a wait ends with its context): bbolt's file lock, which
 	// serialises them across processes, retries every 50 ms, which
 	// concurrent writers of one server would otherwise wait out.
-	mu sync.Mutex
+	turn chan struct{}
 
 	notifyOnce sync.Once
 	notify     chan struct{}
@@ -96,7 +100,7 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, path: filepath.Join(dir, dbName), timeout: LockTimeout, stop: make(chan struct{})}
+	s := &Store{dir: dir, path: filepath.Join(dir, dbName), timeout: LockTimeout, turn: make(chan struct{}, 1), stop: make(chan struct{})}
 	if err := s.init(); err != nil {
 		return nil, err
 	}
@@ -104,14 +108,26 @@ func Open(dir string) (*Store, error) {
 }
 
 // do runs fn in one transaction on the database, opened for it: a
-// read-write one when write is set.
-func (s *Store) do(write bool, fn func(tx *bolt.Tx) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	db, err := bolt.Open(s.path, 0o640, &bolt.Options{Timeout: s.timeout, ReadOnly: !write})
+// read-write one when write is set. The waits for this process's other
+// operations and for another process's lock end with ctx (its error
+// wrapped with [ErrLocked] when another process holds the lock).
+func (s *Store) do(ctx context.Context, write bool, fn func(tx *bolt.Tx) error) error {
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.turn }()
+	timeout, capped := s.timeout, false
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
+		timeout, capped = max(time.Until(d), time.Millisecond), true
+	}
+	db, err := bolt.Open(s.path, 0o640, &bolt.Options{Timeout: timeout, ReadOnly: !write})
 	switch {
+	case errors.Is(err, boltErrors.ErrTimeout) && capped:
+		return fmt.Errorf("%w: %w: %s", context.DeadlineExceeded, ErrLocked, s.dir)
 	case errors.Is(err, boltErrors.ErrTimeout):
-		return fmt.Errorf("%w: %s (for %s)", ErrLocked, s.dir, s.timeout)
+		return fmt.Errorf("%w: %s (for %s)", ErrLocked, s.dir, timeout)
 	case errors.Is(err, boltErrors.ErrInvalid), errors.Is(err, boltErrors.ErrChecksum), errors.Is(err, boltErrors.ErrVersionMismatch):
 		return fmt.Errorf("%w: %s: %v", ErrDamaged, s.path, err)
 	case err != nil:
@@ -131,7 +147,7 @@ func (s *Store) do(write bool, fn func(tx *bolt.Tx) error) error {
 // init creates the buckets of a new directory, or checks those of an
 // existing one: its format, and bbolt's consistency check of every page.
 func (s *Store) init() error {
-	return s.do(true, func(tx *bolt.Tx) error {
+	return s.do(context.Background(), true, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			for _, name := range [][]byte{bucketMeta, bucketPapers, bucketOrder, bucketChanges} {
@@ -177,18 +193,32 @@ func (s *Store) Dir() string { return s.dir }
 // Len returns how many papers the store holds: 0 for a new directory.
 func (s *Store) Len() (int, error) {
 	var n int
-	err := s.do(false, func(tx *bolt.Tx) error {
+	err := s.do(context.Background(), false, func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketPapers).Stats().KeyN
 		return nil
 	})
 	return n, err
 }
 
+// New reports whether the store was never written: no papers and no
+// change (a store whose every paper was removed is not new).
+func (s *Store) New() (bool, error) {
+	var fresh bool
+	err := s.do(context.Background(), false, func(tx *bolt.Tx) error {
+		fresh = tx.Bucket(bucketPapers).Stats().KeyN == 0 && getU64(tx.Bucket(bucketMeta).Get(keySeq)) == 0
+		return nil
+	})
+	return fresh, err
+}
+
 // Seed fills an empty store with papers, in order, as of change 0.
 func (s *Store) Seed(papers []models.Paper) error {
-	return s.do(true, func(tx *bolt.Tx) error {
+	return s.do(context.Background(), true, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketPapers).Stats().KeyN > 0 {
 			return fmt.Errorf("seed %s: the store already holds papers", s.dir)
+		}
+		if seq := getU64(tx.Bucket(bucketMeta).Get(keySeq)); seq > 0 {
+			return fmt.Errorf("seed %s: the store has %d changes: its papers were removed, not never added", s.dir, seq)
 		}
 		for _, p := range papers {
 			if err := putPaper(tx, p); err != nil {
@@ -238,7 +268,7 @@ func (s *Store) Papers(ctx context.Context) ([]models.Paper, uint64, error) {
 		out []models.Paper
 		seq uint64
 	)
-	err := s.do(false, func(tx *bolt.Tx) error {
+	err := s.do(ctx, false, func(tx *bolt.Tx) error {
 		seq = getU64(tx.Bucket(bucketMeta).Get(keySeq))
 		papers := tx.Bucket(bucketPapers)
 		out = make([]models.Paper, 0, papers.Stats().KeyN)
@@ -274,7 +304,7 @@ type logged struct {
 // before it returns.
 func (s *Store) Commit(ctx context.Context, changes []models.Change) ([]models.Change, error) {
 	out := make([]models.Change, len(changes))
-	err := s.do(true, func(tx *bolt.Tx) error {
+	err := s.do(ctx, true, func(tx *bolt.Tx) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -329,7 +359,7 @@ func (s *Store) Commit(ctx context.Context, changes []models.Change) ([]models.C
 // Changes returns logged changes after seq.
 func (s *Store) Changes(ctx context.Context, after uint64, limit int) ([]models.Change, error) {
 	var out []models.Change
-	err := s.do(false, func(tx *bolt.Tx) error {
+	err := s.do(ctx, false, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketChanges).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			var rec logged
@@ -351,15 +381,19 @@ func (s *Store) Changes(ctx context.Context, after uint64, limit int) ([]models.
 	return out, err
 }
 
-// snapshotName is the file of the snapshot as of change seq.
+// snapshotName is the file of the snapshot as of change seq in the data
+// directories of before snapshot files were named uniquely (see
+// keySnapshotFile).
 func snapshotName(seq uint64) string { return fmt.Sprintf("snapshot-%d.bin", seq) }
 
-// SaveSnapshot writes the snapshot to a file atomically (temporary file,
-// fsync, rename), records it as the newest, and removes the one before.
+// SaveSnapshot writes the snapshot to a new file atomically (temporary
+// file, fsync, rename, fsync of the directory), records it as the newest,
+// and removes every other snapshot file. Each save has a file of its own,
+// so that a crash before the record leaves the recorded one whole.
 func (s *Store) SaveSnapshot(ctx context.Context, seq uint64, write func(io.Writer) ([32]byte, error)) (live.SnapshotInfo, error) {
 	info := live.SnapshotInfo{Seq: seq}
-	path := filepath.Join(s.dir, snapshotName(seq))
-	pf, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o640))
+	name := fmt.Sprintf("snapshot-%d-%d.bin", seq, time.Now().UnixNano())
+	pf, err := renameio.NewPendingFile(filepath.Join(s.dir, name), renameio.WithPermissions(0o640))
 	if err != nil {
 		return info, err
 	}
@@ -374,38 +408,64 @@ func (s *Store) SaveSnapshot(ctx context.Context, seq uint64, write func(io.Writ
 	if err := pf.CloseAtomicallyReplace(); err != nil {
 		return info, err
 	}
-	var old uint64
-	hadOld := false
-	err = s.do(true, func(tx *bolt.Tx) error {
+	if err := syncDir(s.dir); err != nil {
+		return info, err
+	}
+	err = s.do(ctx, true, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
-		if v := meta.Get(keySnapshotSeq); v != nil {
-			old, hadOld = getU64(v), true
-		}
 		if err := meta.Put(keySnapshotSeq, u64(seq)); err != nil {
+			return err
+		}
+		if err := meta.Put(keySnapshotFile, []byte(name)); err != nil {
 			return err
 		}
 		return meta.Put(keySnapshotSum, info.SHA256[:])
 	})
 	if err != nil {
+		os.Remove(filepath.Join(s.dir, name))
 		return info, err
 	}
-	if hadOld && old != seq {
-		os.Remove(filepath.Join(s.dir, snapshotName(old)))
-	}
+	s.sweepSnapshots(name)
 	return info, nil
+}
+
+// sweepSnapshots removes the snapshot files other than keep: those older
+// saves left, and those of saves that crashed before their record.
+func (s *Store) sweepSnapshots(keep string) {
+	old, _ := filepath.Glob(filepath.Join(s.dir, "snapshot-*.bin"))
+	for _, f := range old {
+		if filepath.Base(f) != keep {
+			os.Remove(f)
+		}
+	}
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // OpenSnapshot opens the newest snapshot.
 func (s *Store) OpenSnapshot(ctx context.Context) (io.ReadCloser, live.SnapshotInfo, error) {
 	var (
 		info live.SnapshotInfo
+		name string
 		ok   bool
 	)
-	err := s.do(false, func(tx *bolt.Tx) error {
+	err := s.do(ctx, false, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get(keySnapshotSeq); v != nil {
 			info.Seq, ok = getU64(v), true
 			copy(info.SHA256[:], meta.Get(keySnapshotSum))
+			name = string(meta.Get(keySnapshotFile))
 		}
 		return nil
 	})
@@ -415,7 +475,10 @@ func (s *Store) OpenSnapshot(ctx context.Context) (io.ReadCloser, live.SnapshotI
 	if !ok {
 		return nil, info, live.ErrNoSnapshot
 	}
-	f, err := os.Open(filepath.Join(s.dir, snapshotName(info.Seq)))
+	if name == "" {
+		name = snapshotName(info.Seq)
+	}
+	f, err := os.Open(filepath.Join(s.dir, name))
 	if err != nil {
 		return nil, info, err
 	}

@@ -157,6 +157,68 @@ func TestSnapshots(t *testing.T) {
 	if m, _ := filepath.Glob(filepath.Join(dir, "*snapshot-12*")); len(m) > 0 {
 		t.Errorf("a failed save left %v", m)
 	}
+	// A second save at the same change gets a file of its own (the first
+	// stays whole until the record moves), and the save sweeps the files
+	// of earlier saves and of saves that crashed before their record.
+	os.WriteFile(filepath.Join(dir, "snapshot-10-1.bin"), []byte("orphan"), 0o640)
+	save(9, "nine again")
+	r, _, err = s.OpenSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(r)
+	r.Close()
+	if string(body) != "nine again" {
+		t.Errorf("opened %q", body)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "snapshot-*.bin")); len(m) != 1 {
+		t.Errorf("snapshot files after the sweep: %v", m)
+	}
+}
+
+// TestOperationsEndWithTheirContext holds the directory from another
+// handle, as another process would: an operation gives up when its
+// context ends, with the context's error, not after LockTimeout.
+func TestOperationsEndWithTheirContext(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	other, err := bolt.Open(filepath.Join(dir, dbName), 0o640, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = s.Commit(ctx, []models.Change{{Op: models.OpAdd, ID: "p", Paper: paper("p")}})
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrLocked) {
+		t.Errorf("commit on a held directory: %v", err)
+	}
+	if took := time.Since(start); took > LockTimeout/2 {
+		t.Errorf("the commit waited %v, past its context", took)
+	}
+}
+
+// TestEmptiedStoreIsNotNew removes every paper: the directory is not new,
+// and seeding it again is refused, so the removals stand.
+func TestEmptiedStoreIsNotNew(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, t.TempDir())
+	if fresh, err := s.New(); err != nil || !fresh {
+		t.Fatalf("a new directory: New() = %v, %v", fresh, err)
+	}
+	if err := s.Seed([]models.Paper{paper("a"), paper("b")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(ctx, []models.Change{{Op: models.OpRemove, ID: "a"}, {Op: models.OpRemove, ID: "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	if fresh, err := s.New(); err != nil || fresh {
+		t.Errorf("emptied by removals: New() = %v, %v", fresh, err)
+	}
+	if err := s.Seed([]models.Paper{paper("a")}); err == nil {
+		t.Error("an emptied directory was seeded again")
+	}
 }
 
 func TestRefusesBadDirectories(t *testing.T) {
@@ -167,7 +229,7 @@ func TestRefusesBadDirectories(t *testing.T) {
 	}{
 		{"newer format", func(t *testing.T, dir string) {
 			s := openStore(t, dir)
-			s.do(true, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, []byte("2")) })
+			s.do(context.Background(), true, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, []byte("2")) })
 			s.Close()
 		}, ErrNewer},
 		{"not a database", func(t *testing.T, dir string) {
@@ -183,7 +245,7 @@ func TestRefusesBadDirectories(t *testing.T) {
 		}, ErrDamaged},
 		{"format missing", func(t *testing.T, dir string) {
 			s := openStore(t, dir)
-			s.do(true, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyFormat) })
+			s.do(context.Background(), true, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyFormat) })
 			s.Close()
 		}, ErrDamaged},
 	}

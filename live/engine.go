@@ -44,6 +44,10 @@ const (
 	DefaultPoll          = 10 * time.Second
 	// catchUpBatch is how many changes one catch-up step applies.
 	catchUpBatch = 1000
+	// catchUpTimeout bounds a catch-up under the engine's lock, which
+	// writes and probes wait for: a store that stops answering mid-read
+	// must not hold them.
+	catchUpTimeout = 30 * time.Second
 )
 
 // Status is what an engine serves, for probes, logs and metrics.
@@ -103,12 +107,10 @@ func Open(ctx context.Context, store Store, cfg Config) (*Engine, error) {
 	}
 	e := &Engine{store: store, cfg: cfg, log: cfg.Logger, refits: make(chan struct{}, 1), adopts: make(chan struct{}, 1)}
 	svc, info := e.loadSnapshot(ctx)
-	if svc == nil {
+	loaded := svc != nil
+	if !loaded {
 		var err error
-		if svc, err = e.fit(ctx); err != nil {
-			return nil, err
-		}
-		if info, err = e.save(ctx, svc); err != nil {
+		if svc, info, err = e.fitAndSave(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -116,9 +118,40 @@ func Open(ctx context.Context, store Store, cfg Config) (*Engine, error) {
 	defer e.mu.Unlock()
 	e.install(svc, info)
 	if err := e.catchUp(ctx); err != nil {
-		return nil, err
+		if !loaded || ctx.Err() != nil {
+			return nil, err
+		}
+		// The changes after the saved engine do not fold into it: a fit
+		// of the store's papers holds them all.
+		e.log.Warn("the changes after the saved engine cannot be applied to it; fitting anew", "err", err)
+		if svc, info, err = e.fitAndSave(ctx); err != nil {
+			return nil, err
+		}
+		e.install(svc, info)
+		if err := e.catchUp(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return e, nil
+}
+
+// fitAndSave fits the store's papers and saves a snapshot of the fit. A
+// snapshot that cannot be saved is logged, not fatal: the fit serves all
+// the same, and the next refit saves one.
+func (e *Engine) fitAndSave(ctx context.Context) (*recommend.Service, SnapshotInfo, error) {
+	svc, err := e.fit(ctx)
+	if err != nil {
+		return nil, SnapshotInfo{}, err
+	}
+	info, err := e.save(ctx, svc)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, SnapshotInfo{}, err
+		}
+		e.log.Warn("serving the fit without a saved snapshot", "err", err)
+		info = SnapshotInfo{}
+	}
+	return svc, info, nil
 }
 
 // loadSnapshot reads the store's newest snapshot. It returns nil when
@@ -188,6 +221,12 @@ func (e *Engine) save(ctx context.Context, svc *recommend.Service) (SnapshotInfo
 // install makes svc, a fit described by info, the current version. e.mu is held.
 func (e *Engine) install(svc *recommend.Service, info SnapshotInfo) {
 	e.publish(svc)
+	e.fitted(svc, info)
+}
+
+// fitted records svc, described by info, as the fit the current version
+// descends from, without publishing it. e.mu is held.
+func (e *Engine) fitted(svc *recommend.Service, info SnapshotInfo) {
 	e.fitPapers = svc.Len()
 	e.status = Status{Seq: svc.Seq(), FitSeq: svc.Seq(), Papers: svc.Len(), LastRefit: time.Now().UTC()}
 	if info.SHA256 != ([32]byte{}) {
@@ -221,14 +260,24 @@ func (e *Engine) Write(ctx context.Context, changes []models.Change) ([]models.C
 	done, err := e.store.Commit(ctx, changes)
 	if err != nil {
 		var pe *models.ParseError
-		if errors.Is(err, models.ErrExists) || errors.Is(err, models.ErrNotFound) || errors.As(err, &pe) || ctx.Err() != nil {
+		switch {
+		case errors.Is(err, models.ErrExists) || errors.Is(err, models.ErrNotFound) || errors.As(err, &pe):
+			return nil, err
+		case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
+			// The request's deadline or its client ended the wait: say so
+			// (503 or 499), whatever the store made of it.
+			return nil, fmt.Errorf("%w: %w", ctx.Err(), err)
+		case ctx.Err() != nil:
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	// The changes are durable: make them visible even if the client leaves.
+	// The changes are durable: make them visible even if the client leaves,
+	// but do not wait on a store that stopped answering.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), catchUpTimeout)
+	defer cancel()
 	e.mu.Lock()
-	err = e.catchUp(context.WithoutCancel(ctx))
+	err = e.catchUp(cctx)
 	e.mu.Unlock()
 	if err != nil {
 		// Committed, so the write stands; the next catch-up or refit shows it.
@@ -259,7 +308,9 @@ func (e *Engine) advance(ctx context.Context, svc *recommend.Service) (*recommen
 		}
 		next, err := svc.Apply(ctx, changes)
 		if err != nil {
-			e.RequestRefit() // a fit of the store's papers heals what a fold-in could not do
+			if !e.refitting.Load() {
+				e.RequestRefit() // a fit of the store's papers heals what a fold-in could not do
+			}
 			return svc, fmt.Errorf("apply changes %d..%d: %w", changes[0].Seq, changes[len(changes)-1].Seq, err)
 		}
 		svc = next
@@ -335,11 +386,7 @@ func (e *Engine) Refit(ctx context.Context) error {
 		}
 	}
 	start := time.Now()
-	svc, err := e.fit(ctx)
-	if err != nil {
-		return fmt.Errorf("refit: %w", err)
-	}
-	info, err := e.save(ctx, svc)
+	svc, info, err := e.fitAndSave(ctx)
 	if err != nil {
 		return fmt.Errorf("refit: %w", err)
 	}
@@ -368,7 +415,9 @@ func (e *Engine) swapIn(ctx context.Context, svc *recommend.Service, info Snapsh
 	if caught, err = e.advance(ctx, caught); err != nil {
 		return 0, err
 	}
-	e.install(svc, info)
+	// The fit is recorded, but only the caught-up version is published: a
+	// reader must never see the fit's own, older version.
+	e.fitted(svc, info)
 	e.publish(caught)
 	return time.Since(swap), nil
 }
@@ -394,8 +443,12 @@ func (e *Engine) adopt(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	start := time.Now()
-	svc, sum, err := recommend.ReadSnapshot(ctx, r)
+	rr := &readErr{r: r}
+	svc, sum, err := recommend.ReadSnapshot(ctx, rr)
 	switch {
+	case err != nil && (rr.err != nil || ctx.Err() != nil):
+		// The store or the context failed, not the snapshot: try again later.
+		return false, fmt.Errorf("read snapshot %s: %w", name, err)
 	case err != nil:
 	case sum != info.SHA256 || svc.Seq() != info.Seq:
 		err = fmt.Errorf("the store names %s at change %d, the file is %x at change %d", name, info.Seq, sum, svc.Seq())
@@ -476,8 +529,10 @@ func (e *Engine) refitLoop(ctx context.Context) {
 // follow applies what other processes committed, and asks refitLoop to
 // look for a snapshot another replica saved.
 func (e *Engine) follow(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+	defer cancel()
 	e.mu.Lock()
-	err := e.catchUp(ctx)
+	err := e.catchUp(cctx)
 	e.mu.Unlock()
 	if err != nil && ctx.Err() == nil {
 		e.log.Warn("following the store", "err", err)
@@ -485,4 +540,19 @@ func (e *Engine) follow(ctx context.Context) {
 	}
 	wake(e.adopts)
 	e.maybeRefit()
+}
+
+// readErr is a reader that keeps the first error of its source other than
+// io.EOF: a snapshot whose read failed there is not a bad snapshot.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (x *readErr) Read(p []byte) (int, error) {
+	n, err := x.r.Read(p)
+	if err != nil && err != io.EOF && x.err == nil {
+		x.err = err
+	}
+	return n, err
 }

@@ -318,3 +318,26 @@ func TestSync(t *testing.T) {
 		t.Errorf("a second sync of the same listing: %d changes, %v", n, err)
 	}
 }
+
+// failingSave is a store whose snapshots cannot be saved (a full disk).
+type failingSave struct{ *Memory }
+
+func (failingSave) SaveSnapshot(context.Context, uint64, func(io.Writer) ([32]byte, error)) (SnapshotInfo, error) {
+	return SnapshotInfo{}, errors.New("no space left on device")
+}
+
+// TestServesWithoutASavedSnapshot checks that a fit whose snapshot cannot
+// be saved serves all the same, at start and after a refit.
+func TestServesWithoutASavedSnapshot(t *testing.T) {
+	papers := listing(t)[:60]
+	e := open(t, failingSave{memory(t, papers)}, Config{Build: recommend.Config{SkipThemes: true}, RefitAfter: -1, Logger: quiet()})
+	if _, err := e.Write(context.Background(), []models.Change{{Op: models.OpAdd, ID: "new-paper", Paper: newPaper("new-paper")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Refit(context.Background()); err != nil {
+		t.Fatalf("refit: %v", err)
+	}
+	if got := e.Service().Len(); got != 61 {
+		t.Errorf("serving %d papers, want 61", got)
+	}
+}

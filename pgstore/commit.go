@@ -42,7 +42,7 @@ func (s *Store) Commit(ctx context.Context, changes []models.Change) ([]models.C
 		return out, nil
 	}
 	var refused error
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var (
 			last int64
 			now  time.Time
@@ -104,6 +104,28 @@ func (s *Store) Commit(ctx context.Context, changes []models.Change) ([]models.C
 		return nil, fmt.Errorf("commit to postgres: %w", err)
 	}
 	return out, nil
+}
+
+// commitTimeout bounds a COMMIT, which runs detached from the caller's
+// context: a request's deadline or a client that leaves during COMMIT
+// must not cancel it halfway, which leaves whether it committed unknown.
+const commitTimeout = 10 * time.Second
+
+// inTx runs fn in a transaction with ctx and commits it with a context of
+// its own (see commitTimeout); fn's error rolls it back.
+func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	detached := context.WithoutCancel(ctx)
+	if err := fn(tx); err != nil {
+		tx.Rollback(detached) // the connection is closed when that fails too
+		return err
+	}
+	cctx, cancel := context.WithTimeout(detached, commitTimeout)
+	defer cancel()
+	return tx.Commit(cctx)
 }
 
 // Changes returns logged changes after seq, in order.

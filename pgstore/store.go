@@ -249,6 +249,16 @@ func (s *Store) Len(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// New reports whether the store was never written: no papers and no
+// change (a store whose every paper was removed is not new).
+func (s *Store) New(ctx context.Context) (bool, error) {
+	var fresh bool
+	if err := s.pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM papers) AND (SELECT seq FROM meta) = 0`).Scan(&fresh); err != nil {
+		return false, fmt.Errorf("read the store: %w", err)
+	}
+	return fresh, nil
+}
+
 // Seed fills an empty store with papers, in order, as of change 0.
 func (s *Store) Seed(ctx context.Context, papers []models.Paper) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

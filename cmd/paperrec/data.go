@@ -21,14 +21,15 @@ func (e *env) openData(dir string, cf corpusFlags) (*boltstore.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := st.Len()
+	fresh, err := st.New()
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	if n > 0 {
+	if !fresh {
+		// A directory whose papers were all removed stays empty.
 		if cf.path != "" {
-			e.log.Info("the data directory holds papers already; --corpus seeds only a new one", "dir", dir, "papers", n)
+			e.log.Info("the data directory was seeded already; --corpus seeds only a new one", "dir", dir)
 		}
 		return st, nil
 	}

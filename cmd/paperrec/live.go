@@ -91,16 +91,16 @@ func (e *env) openEngine(ctx context.Context, cf corpusFlags, sf serveFlags, bui
 // starting together race to seed; the store lets one win, and the others
 // find it seeded.
 func (e *env) seedPostgres(ctx context.Context, st *pgstore.Store, cf corpusFlags) error {
-	n, err := st.Len(ctx)
-	if err != nil || n > 0 {
-		return err
+	fresh, err := st.New(ctx)
+	if err != nil || !fresh {
+		return err // a store whose papers were all removed stays empty
 	}
 	corpus, err := e.loadCorpus(cf)
 	if err != nil {
 		return err
 	}
 	if err := st.Seed(ctx, corpus.Papers()); err != nil {
-		if n, lerr := st.Len(ctx); lerr == nil && n > 0 {
+		if fresh, nerr := st.New(ctx); nerr == nil && !fresh {
 			return nil // another replica seeded it first
 		}
 		return err
@@ -119,11 +119,25 @@ const watchEvery = time.Second
 func (e *env) reloads(ctx context.Context, eng *live.Engine, hup <-chan os.Signal, cf corpusFlags, sf serveFlags) {
 	fileIsTruth := cf.path != "" && (sf.watch || (sf.data == "" && sf.store == ""))
 	var tick <-chan time.Time
-	var last string
+	// done is the stamp of the file as last reloaded (or found at start);
+	// seen the stamp the last tick found: a file is reloaded once its stamp
+	// held for a whole tick, so that one being rewritten is not read half
+	// written.
+	var done, seen string
 	if sf.watch {
 		t := time.NewTicker(watchEvery)
 		defer t.Stop()
-		tick, last = t.C, fileStamp(cf.path)
+		tick = t.C
+		seen = fileStamp(cf.path)
+		if sf.data != "" || sf.store != "" {
+			// The store may have been served without the file for a while:
+			// make it hold the file now.
+			if e.reload(ctx, eng, cf) {
+				done = seen
+			}
+		} else {
+			done = seen // the corpus was just read from it
+		}
 	}
 	for {
 		select {
@@ -138,29 +152,36 @@ func (e *env) reloads(ctx context.Context, eng *live.Engine, hup <-chan os.Signa
 			e.log.Info("SIGHUP: reloading the corpus", "file", cf.path)
 			e.reload(ctx, eng, cf)
 		case <-tick:
-			if now := fileStamp(cf.path); now != last {
-				last = now
+			now := fileStamp(cf.path)
+			if now != done && now == seen {
 				e.log.Info("the corpus file changed; reloading", "file", cf.path)
-				e.reload(ctx, eng, cf)
+				if e.reload(ctx, eng, cf) {
+					done = now
+				}
 			}
+			seen = now
 		}
 	}
 }
 
 // reload reads the corpus file and makes the store hold it. A file that
-// does not parse is logged and changes nothing.
-func (e *env) reload(ctx context.Context, eng *live.Engine, cf corpusFlags) {
+// does not parse is logged and changes nothing. It reports false when the
+// store could not take the changes (some may be written), so that the
+// caller tries again; a file that does not parse is not tried again until
+// it changes.
+func (e *env) reload(ctx context.Context, eng *live.Engine, cf corpusFlags) bool {
 	corpus, err := e.loadCorpus(cf)
 	if err != nil {
 		e.log.Error("reload: keeping the corpus as it was", "err", err)
-		return
+		return true
 	}
 	n, err := eng.Sync(ctx, corpus.Papers())
 	if err != nil {
-		e.log.Error("reload", "changes", n, "err", err)
-		return
+		e.log.Error("reload: will try again", "changes", n, "err", err)
+		return false
 	}
 	e.log.Info("corpus reloaded", "papers", corpus.Len(), "changes", n)
+	return true
 }
 
 // fileStamp names a file's state: size and modification time.

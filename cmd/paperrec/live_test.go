@@ -377,3 +377,41 @@ func TestServeWatch(t *testing.T) {
 		t.Errorf("a broken file changed the corpus: %d", code)
 	}
 }
+
+// TestServeWatchSyncsAtStart changes the corpus file while no server runs
+// on a data directory: a server started with --watch makes the directory
+// hold the file at once, without waiting for the file to change again.
+func TestServeWatchSyncsAtStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real processes")
+	}
+	src, err := os.ReadFile(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path, data := filepath.Join(dir, "corpus.jsonl"), filepath.Join(dir, "data")
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, nil, "--data", data, "--corpus", path)
+	p.kill()
+	lines := strings.SplitAfter(strings.TrimSpace(string(src)), "\n")
+	next := strings.Join(lines[1:], "") + "\n" + paperJSON("edited-offline", "Gravitational lensing by dark matter subhalos") + "\n"
+	if err := os.WriteFile(path, []byte(next), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = startServe(t, nil, "--data", data, "--corpus", path, "--watch")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c1, _ := get(t, p.url+"/v1/papers/edited-offline")
+		c2, _ := get(t, p.url+"/v1/papers/p001")
+		if c1 == 200 && c2 == 404 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not sync the file at start (new %d, removed %d):\n%s", c1, c2, p.log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
