@@ -78,9 +78,12 @@ type Engine struct {
 	log   *slog.Logger
 
 	cur atomic.Pointer[recommend.Service]
-	// mu serialises catch-up and swaps; status changes with them.
-	mu     sync.Mutex
-	status Status
+	// mu serialises catch-up and swaps, which may wait on the store.
+	mu sync.Mutex
+	// statusMu guards status and fitPapers, which change under mu too but
+	// are read without it: a probe must not wait on the store.
+	statusMu sync.Mutex
+	status   Status
 	// refitMu allows one refit or snapshot load at a time; refits asks
 	// Run for a refit (forced: whatever the policy says), adopts for a
 	// look at the store's newest snapshot.
@@ -227,6 +230,8 @@ func (e *Engine) install(svc *recommend.Service, info SnapshotInfo) {
 // fitted records svc, described by info, as the fit the current version
 // descends from, without publishing it. e.mu is held.
 func (e *Engine) fitted(svc *recommend.Service, info SnapshotInfo) {
+	e.statusMu.Lock()
+	defer e.statusMu.Unlock()
 	e.fitPapers = svc.Len()
 	e.status = Status{Seq: svc.Seq(), FitSeq: svc.Seq(), Papers: svc.Len(), LastRefit: time.Now().UTC()}
 	if info.SHA256 != ([32]byte{}) {
@@ -239,8 +244,8 @@ func (e *Engine) Service() *recommend.Service { return e.cur.Load() }
 
 // Status returns what the engine serves.
 func (e *Engine) Status() Status {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.statusMu.Lock()
+	defer e.statusMu.Unlock()
 	st := e.status
 	st.Refitting = e.refitting.Load()
 	return st
@@ -320,7 +325,9 @@ func (e *Engine) advance(ctx context.Context, svc *recommend.Service) (*recommen
 // publish makes svc the current version. e.mu is held.
 func (e *Engine) publish(svc *recommend.Service) {
 	e.cur.Store(svc)
+	e.statusMu.Lock()
 	e.status.Seq, e.status.Papers = svc.Seq(), svc.Len()
+	e.statusMu.Unlock()
 }
 
 // maybeRefit asks for a refit when enough changed since the last fit.
@@ -338,8 +345,8 @@ func (e *Engine) refitDue() bool {
 	if limit < 0 {
 		return false
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.statusMu.Lock()
+	defer e.statusMu.Unlock()
 	if limit == 0 {
 		limit = max(DefaultMinRefitAfter, e.fitPapers/10)
 	}
@@ -436,9 +443,7 @@ func (e *Engine) adopt(ctx context.Context) (bool, error) {
 	}
 	defer r.Close()
 	name := fmt.Sprintf("%x", info.SHA256)
-	e.mu.Lock()
-	st := e.status
-	e.mu.Unlock()
+	st := e.Status()
 	if name == st.Snapshot || name == e.rejected.Load() || info.Seq < st.FitSeq {
 		return false, nil
 	}
