@@ -56,6 +56,8 @@ var (
 	keySeq         = []byte("seq")
 	keyNextOrd     = []byte("next_ord")
 	keySnapshotSeq = []byte("snapshot_seq")
+	// keyPruned is the last change removed from the log (see SaveSnapshot).
+	keyPruned      = []byte("pruned")
 	keySnapshotSum = []byte("snapshot_sha256")
 	// keySnapshotFile names the newest snapshot's file (a directory
 	// written before it was recorded names snapshot-SEQ.bin).
@@ -360,6 +362,9 @@ func (s *Store) Commit(ctx context.Context, changes []models.Change) ([]models.C
 func (s *Store) Changes(ctx context.Context, after uint64, limit int) ([]models.Change, error) {
 	var out []models.Change
 	err := s.do(ctx, false, func(tx *bolt.Tx) error {
+		if pruned := getU64(tx.Bucket(bucketMeta).Get(keyPruned)); after < pruned {
+			return fmt.Errorf("%w: %s: changes up to %d, asked for those after %d", live.ErrPruned, s.dir, pruned, after)
+		}
 		c := tx.Bucket(bucketChanges).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			var rec logged
@@ -413,6 +418,14 @@ func (s *Store) SaveSnapshot(ctx context.Context, seq uint64, write func(io.Writ
 	}
 	err = s.do(ctx, true, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
+		// The log keeps the changes after the snapshot before this one, so
+		// that an engine a refit behind still catches up by the log; the
+		// older ones are covered by both snapshots, and go.
+		if v := meta.Get(keySnapshotSeq); v != nil {
+			if err := prune(tx, min(getU64(v), seq)); err != nil {
+				return err
+			}
+		}
 		if err := meta.Put(keySnapshotSeq, u64(seq)); err != nil {
 			return err
 		}
@@ -427,6 +440,21 @@ func (s *Store) SaveSnapshot(ctx context.Context, seq uint64, write func(io.Writ
 	}
 	s.sweepSnapshots(name)
 	return info, nil
+}
+
+// prune removes the logged changes up to through and records it.
+func prune(tx *bolt.Tx, through uint64) error {
+	meta, log := tx.Bucket(bucketMeta), tx.Bucket(bucketChanges)
+	if through <= getU64(meta.Get(keyPruned)) {
+		return nil
+	}
+	c := log.Cursor()
+	for k, _ := c.First(); k != nil && getU64(k) <= through; k, _ = c.First() {
+		if err := log.Delete(k); err != nil {
+			return err
+		}
+	}
+	return meta.Put(keyPruned, u64(through))
 }
 
 // sweepSnapshots removes the snapshot files other than keep: those older

@@ -339,3 +339,100 @@ func TestEngineOverStore(t *testing.T) {
 		t.Errorf("removed paper after restart: %v", err)
 	}
 }
+
+// TestPruning checks that a snapshot save prunes the log up to the
+// snapshot before it, and that asking for pruned changes says so.
+func TestPruning(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, t.TempDir())
+	commit := func(id string) {
+		if _, err := s.Commit(ctx, []models.Change{{Op: models.OpAdd, ID: id, Paper: paper(id)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save := func(seq uint64) {
+		if _, err := s.SaveSnapshot(ctx, seq, func(w io.Writer) ([32]byte, error) { return [32]byte{byte(seq)}, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seqs := func(after uint64) ([]uint64, error) {
+		got, err := s.Changes(ctx, after, 100)
+		var out []uint64
+		for _, c := range got {
+			out = append(out, c.Seq)
+		}
+		return out, err
+	}
+	commit("a")
+	commit("b")
+	commit("c")
+	save(3) // the first snapshot: nothing before it to prune
+	if got, err := seqs(0); err != nil || len(got) != 3 {
+		t.Fatalf("after the first save: %v, %v", got, err)
+	}
+	commit("d")
+	commit("e")
+	save(5) // prunes up to 3, the snapshot before
+	if _, err := seqs(0); !errors.Is(err, live.ErrPruned) {
+		t.Errorf("changes after 0 once 1..3 are pruned: %v", err)
+	}
+	if got, err := seqs(3); err != nil || !slices.Equal(got, []uint64{4, 5}) {
+		t.Errorf("changes after 3: %v, %v", got, err)
+	}
+	if papers, seq, err := s.Papers(ctx); err != nil || len(papers) != 5 || seq != 5 {
+		t.Errorf("papers after pruning: %d at %d, %v", len(papers), seq, err)
+	}
+}
+
+// TestEngineBehindPrunedLog leaves one engine idle while another writes
+// and refits twice on the same directory: the idle one, once it follows
+// the store, finds its changes pruned and loads the newest snapshot.
+func TestEngineBehindPrunedLog(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	var seed []models.Paper
+	for _, id := range []string{"flows", "lattice", "gauge", "qcd", "jets", "dust", "lensing", "galaxies"} {
+		seed = append(seed, paper(id))
+	}
+	if err := s.Seed(seed); err != nil {
+		t.Fatal(err)
+	}
+	cfg := live.Config{Build: recommend.Config{SkipThemes: true}, RefitAfter: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	a, err := live.Open(ctx, s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bcfg := cfg
+	bcfg.Poll = 50 * time.Millisecond
+	b, err := live.Open(ctx, openStore(t, dir), bcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round, id := range []string{"new-1", "new-2"} {
+		if _, err := a.Write(ctx, []models.Change{{Op: models.OpAdd, ID: id, Paper: paper(id)}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Refit(ctx); err != nil {
+			t.Fatalf("refit %d: %v", round, err)
+		}
+	}
+	if _, err := s.Changes(ctx, b.Status().Seq, 10); !errors.Is(err, live.ErrPruned) {
+		t.Fatalf("the idle engine's changes were not pruned: %v", err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.Run(runCtx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for b.Status().Seq != a.Status().Seq && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	<-done
+	if got, want := b.Status(), a.Status(); got.Seq != want.Seq || got.Snapshot != want.Snapshot {
+		t.Errorf("the idle engine is at %+v, the writer at %+v", got, want)
+	}
+	if _, err := b.Service().Paper("new-2"); err != nil {
+		t.Error(err)
+	}
+}

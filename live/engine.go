@@ -284,6 +284,9 @@ func (e *Engine) Write(ctx context.Context, changes []models.Change) ([]models.C
 	e.mu.Lock()
 	err = e.catchUp(cctx)
 	e.mu.Unlock()
+	if errors.Is(err, ErrPruned) {
+		wake(e.adopts) // this engine is behind the log: load the newest snapshot
+	}
 	if err != nil {
 		// Committed, so the write stands; the next catch-up or refit shows it.
 		e.log.Error("committed changes are not served yet", "err", err)
@@ -539,9 +542,12 @@ func (e *Engine) follow(ctx context.Context) {
 	e.mu.Lock()
 	err := e.catchUp(cctx)
 	e.mu.Unlock()
-	if err != nil && ctx.Err() == nil {
+	if err != nil && ctx.Err() == nil && !errors.Is(err, ErrPruned) {
 		e.log.Warn("following the store", "err", err)
 		return
+	}
+	if errors.Is(err, ErrPruned) {
+		e.log.Info("the store pruned the changes this engine needs; loading its newest snapshot", "seq", e.Service().Seq())
 	}
 	wake(e.adopts)
 	e.maybeRefit()

@@ -21,7 +21,10 @@ type Store interface {
 	// ID already there wraps [models.ErrExists]; a remove of an ID not there
 	// wraps [models.ErrNotFound]; on any error nothing is written.
 	Commit(ctx context.Context, changes []models.Change) ([]models.Change, error)
-	// Changes returns up to limit changes numbered after seq, in order.
+	// Changes returns up to limit changes numbered after seq, in order. A
+	// store may prune the changes that its newest snapshot covers and no
+	// engine needs; asked for changes it pruned, it returns an error
+	// wrapping [ErrPruned].
 	Changes(ctx context.Context, after uint64, limit int) ([]models.Change, error)
 	// SaveSnapshot keeps the snapshot that write writes (returning its
 	// SHA-256) as the newest, of the papers as of change seq, replacing
@@ -52,3 +55,7 @@ var ErrNoSnapshot = errors.New("no snapshot saved")
 // the store cannot take writes now (its database is down, say). Reads are
 // unaffected: they never touch the store.
 var ErrUnavailable = errors.New("the store of papers is unavailable")
+
+// ErrPruned wraps a [Store.Changes] error for changes the store no longer
+// keeps: an engine that far behind loads the newest snapshot instead.
+var ErrPruned = errors.New("the changes asked for were pruned")
