@@ -480,7 +480,8 @@ func (m *termModel) top(w map[int]float64, k int) []Term {
 }
 
 // labels names the classes (the outlier class, if any, is the last one
-// when hasOutliers, and gets no label) by whole keyphrases: one, or two
+// when hasOutliers, and gets no label) by whole keyphrases, or title
+// phrases (see titlePhrases) for a head: one, or two
 // ("X and Y") when the first leaves a good share of the theme uncovered
 // and the second covers it. A phrase's score in a class is its coverage
 // (the share of the class's papers that list it or write it in their
