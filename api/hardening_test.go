@@ -526,6 +526,23 @@ func TestSlowBodyHoldsNoPlace(t *testing.T) {
 			t.Errorf("%s while a body is on its way: %d %.200s", q, resp.StatusCode, body)
 		}
 	}
+	// The bodies read at once are bounded (MaxInFlight, 2 here): with a
+	// second slow one, a third body is shed at once, not buffered.
+	second, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	io.WriteString(second, "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+	time.Sleep(50 * time.Millisecond)
+	resp, err := http.Post(ts.URL+"/v1/recommend", "application/json", strings.NewReader(`{"positive": ["`+fisherID+`"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a body past the bound: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
 }
 
 // TestUnreadableBody sends a malformed chunked body: a 400 naming the body,

@@ -183,7 +183,10 @@ type core struct {
 	engine  *gin.Engine
 	metrics *metrics
 	admit   *admission
-	logged  atomic.Uint64 // requests seen by the sampled access log
+	// bodies bounds the request bodies being read before admission (see
+	// route) to MaxInFlight, so that their memory is bounded too.
+	bodies chan struct{}
+	logged atomic.Uint64 // requests seen by the sampled access log
 	// cur caches the view of the latest service, built once per service.
 	cur atomic.Pointer[view]
 }
@@ -193,7 +196,8 @@ type core struct {
 func New(src Source, cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{core: &core{src: src, cfg: cfg, admit: newAdmission(cfg.MaxInFlight, cfg.ExpensiveWorkers)}}
+	s := &Server{core: &core{src: src, cfg: cfg, admit: newAdmission(cfg.MaxInFlight, cfg.ExpensiveWorkers),
+		bodies: make(chan struct{}, cfg.MaxInFlight)}}
 	s.metrics = newMetrics(cfg.Metrics, s.current, cfg.Status)
 
 	e := gin.New()
@@ -273,7 +277,17 @@ func (s *Server) route(g *gin.RouterGroup, method, path string, spec querySpec, 
 		if spec.body > 0 {
 			// The body is read before the request takes a place among those
 			// at work: a client that sends it slowly holds no place meanwhile.
+			// At most MaxInFlight bodies are read at once; past that the
+			// request is shed as admission sheds it.
+			select {
+			case s.bodies <- struct{}{}:
+			default:
+				s.metrics.shed.Inc()
+				fail(c, errShed)
+				return
+			}
 			body, err := readBody(c, spec.body)
+			<-s.bodies
 			if err != nil {
 				fail(c, err)
 				return

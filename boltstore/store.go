@@ -418,11 +418,19 @@ func (s *Store) SaveSnapshot(ctx context.Context, seq uint64, write func(io.Writ
 	}
 	err = s.do(ctx, true, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
-		// The log keeps the changes after the snapshot before this one, so
-		// that an engine a refit behind still catches up by the log; the
-		// older ones are covered by both snapshots, and go.
+		if _, err := os.Stat(filepath.Join(s.dir, name)); err != nil {
+			// Another process's save, recorded meanwhile, swept it.
+			return fmt.Errorf("%s: not recording this snapshot (change %d): %w", s.dir, seq, err)
+		}
 		if v := meta.Get(keySnapshotSeq); v != nil {
-			if err := prune(tx, min(getU64(v), seq)); err != nil {
+			if prev := getU64(v); prev > seq {
+				// Another process recorded a newer one meanwhile.
+				return fmt.Errorf("%s: a newer snapshot (change %d) is recorded; not recording this one (change %d)", s.dir, prev, seq)
+			}
+			// The log keeps the changes after the snapshot before this
+			// one, so that an engine a refit behind still catches up by the
+			// log; the older ones are covered by both snapshots, and go.
+			if err := prune(tx, getU64(v)); err != nil {
 				return err
 			}
 		}
@@ -432,13 +440,17 @@ func (s *Store) SaveSnapshot(ctx context.Context, seq uint64, write func(io.Writ
 		if err := meta.Put(keySnapshotFile, []byte(name)); err != nil {
 			return err
 		}
-		return meta.Put(keySnapshotSum, info.SHA256[:])
+		if err := meta.Put(keySnapshotSum, info.SHA256[:]); err != nil {
+			return err
+		}
+		// Under the file lock, so that no other process records meanwhile.
+		s.sweepSnapshots(name)
+		return nil
 	})
 	if err != nil {
 		os.Remove(filepath.Join(s.dir, name))
 		return info, err
 	}
-	s.sweepSnapshots(name)
 	return info, nil
 }
 
@@ -457,15 +469,30 @@ func prune(tx *bolt.Tx, through uint64) error {
 	return meta.Put(keyPruned, u64(through))
 }
 
-// sweepSnapshots removes the snapshot files other than keep: those older
-// saves left, and those of saves that crashed before their record.
+// sweepSnapshots removes the snapshot files older than keep, the one just
+// recorded: those earlier saves left, and those of saves that crashed
+// before their record. A newer file is another process's save on its way
+// to its record, and stays. It runs under the database's lock.
 func (s *Store) sweepSnapshots(keep string) {
-	old, _ := filepath.Glob(filepath.Join(s.dir, "snapshot-*.bin"))
-	for _, f := range old {
-		if filepath.Base(f) != keep {
+	files, _ := filepath.Glob(filepath.Join(s.dir, "snapshot-*.bin"))
+	k := snapshotOrder(keep)
+	for _, f := range files {
+		if o := snapshotOrder(filepath.Base(f)); o[0] < k[0] || (o[0] == k[0] && o[1] < k[1]) {
 			os.Remove(f)
 		}
 	}
+}
+
+// snapshotOrder reads the change number and save time of a snapshot file
+// name ("snapshot-SEQ-NANOS.bin", or "snapshot-SEQ.bin" from before the
+// time was in the name).
+func snapshotOrder(name string) [2]uint64 {
+	var o [2]uint64
+	parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(name, "snapshot-"), ".bin"), "-")
+	for i := 0; i < len(parts) && i < 2; i++ {
+		o[i], _ = strconv.ParseUint(parts[i], 10, 64)
+	}
+	return o
 }
 
 // syncDir makes a rename in dir durable.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,9 +161,16 @@ func TestSnapshots(t *testing.T) {
 	}
 	// A second save at the same change gets a file of its own (the first
 	// stays whole until the record moves), and the save sweeps the files
-	// of earlier saves and of saves that crashed before their record.
-	os.WriteFile(filepath.Join(dir, "snapshot-10-1.bin"), []byte("orphan"), 0o640)
+	// of earlier saves and of saves that crashed before their record, but
+	// not a newer one: another process's save on its way to its record.
+	os.WriteFile(filepath.Join(dir, "snapshot-8-1.bin"), []byte("orphan"), 0o640)
+	pending := filepath.Join(dir, "snapshot-11-1.bin")
+	os.WriteFile(pending, []byte("pending"), 0o640)
 	save(9, "nine again")
+	if _, err := os.Stat(pending); err != nil {
+		t.Errorf("a newer pending save was swept: %v", err)
+	}
+	os.Remove(pending)
 	r, _, err = s.OpenSnapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +182,47 @@ func TestSnapshots(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "snapshot-*.bin")); len(m) != 1 {
 		t.Errorf("snapshot files after the sweep: %v", m)
+	}
+	// A save older than the recorded one is refused and leaves no file.
+	if _, err := s.SaveSnapshot(ctx, 7, func(w io.Writer) ([32]byte, error) { return [32]byte{7}, nil }); err == nil {
+		t.Error("an older snapshot was recorded over a newer one")
+	}
+	if _, got, _ := s.OpenSnapshot(ctx); got.Seq != 9 {
+		t.Errorf("after an older save the newest is %d", got.Seq)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "snapshot-*.bin")); len(m) != 1 {
+		t.Errorf("snapshot files after a refused save: %v", m)
+	}
+}
+
+// TestConcurrentSavesKeepTheRecordedFile saves from two handles at once,
+// as two processes on one directory would: whatever the order, the
+// recorded snapshot's file is there.
+func TestConcurrentSavesKeepTheRecordedFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := openStore(t, dir), openStore(t, dir)
+	for round := range 20 {
+		var wg sync.WaitGroup
+		for i, s := range []*Store{a, b} {
+			wg.Go(func() {
+				body := fmt.Sprintf("round %d by %d", round, i)
+				s.SaveSnapshot(ctx, uint64(round), func(w io.Writer) ([32]byte, error) {
+					_, err := io.WriteString(w, body)
+					return sha256.Sum256([]byte(body)), err
+				})
+			})
+		}
+		wg.Wait()
+		r, info, err := a.OpenSnapshot(ctx)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		body, _ := io.ReadAll(r)
+		r.Close()
+		if sha256.Sum256(body) != info.SHA256 {
+			t.Fatalf("round %d: the recorded file holds %q", round, body)
+		}
 	}
 }
 
@@ -388,6 +438,13 @@ func TestPruning(t *testing.T) {
 // and refits twice on the same directory: the idle one, once it follows
 // the store, finds its changes pruned and loads the newest snapshot.
 func TestEngineBehindPrunedLog(t *testing.T) {
+	t.Run("loads the newest snapshot", func(t *testing.T) { behindPrunedLog(t, false) })
+	// An engine built with other settings cannot load the writer's
+	// snapshot: it fits the store's papers instead.
+	t.Run("refits when it cannot load it", func(t *testing.T) { behindPrunedLog(t, true) })
+}
+
+func behindPrunedLog(t *testing.T, otherSettings bool) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openStore(t, dir)
@@ -405,6 +462,9 @@ func TestEngineBehindPrunedLog(t *testing.T) {
 	}
 	bcfg := cfg
 	bcfg.Poll = 50 * time.Millisecond
+	if otherSettings {
+		bcfg.Build.MaxK = 50
+	}
 	b, err := live.Open(ctx, openStore(t, dir), bcfg)
 	if err != nil {
 		t.Fatal(err)
@@ -429,7 +489,7 @@ func TestEngineBehindPrunedLog(t *testing.T) {
 	}
 	stop()
 	<-done
-	if got, want := b.Status(), a.Status(); got.Seq != want.Seq || got.Snapshot != want.Snapshot {
+	if got, want := b.Status(), a.Status(); got.Seq != want.Seq || (!otherSettings && got.Snapshot != want.Snapshot) {
 		t.Errorf("the idle engine is at %+v, the writer at %+v", got, want)
 	}
 	if _, err := b.Service().Paper("new-2"); err != nil {

@@ -96,6 +96,10 @@ type Engine struct {
 	adopts   chan struct{}
 	// fitPapers is how many papers the current fit was made of.
 	fitPapers int
+	// pruned is set while the store no longer has the changes after the
+	// current version (see ErrPruned): the newest snapshot, or a refit,
+	// moves it on.
+	pruned atomic.Bool
 }
 
 // Open loads the engine a store holds: its newest snapshot when one was
@@ -121,7 +125,7 @@ func Open(ctx context.Context, store Store, cfg Config) (*Engine, error) {
 	defer e.mu.Unlock()
 	e.install(svc, info)
 	if err := e.catchUp(ctx); err != nil {
-		if !loaded || ctx.Err() != nil {
+		if !loaded || !(errors.Is(err, errNotFolded) || errors.Is(err, ErrPruned)) {
 			return nil, err
 		}
 		// The changes after the saved engine do not fold into it: a fit
@@ -133,6 +137,12 @@ func Open(ctx context.Context, store Store, cfg Config) (*Engine, error) {
 		e.install(svc, info)
 		if err := e.catchUp(ctx); err != nil {
 			return nil, err
+		}
+		// That fit is the refit the failed fold-in asked for.
+		e.forced.Store(false)
+		select {
+		case <-e.refits:
+		default:
 		}
 	}
 	return e, nil
@@ -223,17 +233,18 @@ func (e *Engine) save(ctx context.Context, svc *recommend.Service) (SnapshotInfo
 
 // install makes svc, a fit described by info, the current version. e.mu is held.
 func (e *Engine) install(svc *recommend.Service, info SnapshotInfo) {
-	e.publish(svc)
-	e.fitted(svc, info)
+	e.installCaught(svc, info, svc)
 }
 
-// fitted records svc, described by info, as the fit the current version
-// descends from, without publishing it. e.mu is held.
-func (e *Engine) fitted(svc *recommend.Service, info SnapshotInfo) {
+// installCaught makes cur, which descends from the fit svc described by
+// info, the current version, and records both in the status at once.
+// e.mu is held.
+func (e *Engine) installCaught(svc *recommend.Service, info SnapshotInfo, cur *recommend.Service) {
 	e.statusMu.Lock()
 	defer e.statusMu.Unlock()
+	e.cur.Store(cur)
 	e.fitPapers = svc.Len()
-	e.status = Status{Seq: svc.Seq(), FitSeq: svc.Seq(), Papers: svc.Len(), LastRefit: time.Now().UTC()}
+	e.status = Status{Seq: cur.Seq(), FitSeq: svc.Seq(), Papers: cur.Len(), LastRefit: time.Now().UTC()}
 	if info.SHA256 != ([32]byte{}) {
 		e.status.Snapshot = fmt.Sprintf("%x", info.SHA256)
 	}
@@ -300,8 +311,13 @@ func (e *Engine) Write(ctx context.Context, changes []models.Change) ([]models.C
 func (e *Engine) catchUp(ctx context.Context) error {
 	next, err := e.advance(ctx, e.cur.Load())
 	e.publish(next)
+	e.pruned.Store(errors.Is(err, ErrPruned))
 	return err
 }
+
+// errNotFolded wraps the changes that the current version could not take
+// in (a fit of the store's papers holds them).
+var errNotFolded = errors.New("cannot fold in")
 
 // advance applies the changes committed after svc's, in order, and returns
 // the newest version it reached.
@@ -319,7 +335,7 @@ func (e *Engine) advance(ctx context.Context, svc *recommend.Service) (*recommen
 			if !e.refitting.Load() {
 				e.RequestRefit() // a fit of the store's papers heals what a fold-in could not do
 			}
-			return svc, fmt.Errorf("apply changes %d..%d: %w", changes[0].Seq, changes[len(changes)-1].Seq, err)
+			return svc, fmt.Errorf("%w: changes %d..%d: %w", errNotFolded, changes[0].Seq, changes[len(changes)-1].Seq, err)
 		}
 		svc = next
 	}
@@ -419,16 +435,18 @@ func (e *Engine) swapIn(ctx context.Context, svc *recommend.Service, info Snapsh
 	if err != nil {
 		return 0, err
 	}
+	cctx, cancel := context.WithTimeout(ctx, catchUpTimeout) // under the lock: bounded
+	defer cancel()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	swap := time.Now()
-	if caught, err = e.advance(ctx, caught); err != nil {
+	if caught, err = e.advance(cctx, caught); err != nil {
 		return 0, err
 	}
-	// The fit is recorded, but only the caught-up version is published: a
-	// reader must never see the fit's own, older version.
-	e.fitted(svc, info)
-	e.publish(caught)
+	// Only the caught-up version is published: a reader must never see the
+	// fit's own, older version.
+	e.installCaught(svc, info, caught)
+	e.pruned.Store(false)
 	return time.Since(swap), nil
 }
 
@@ -516,10 +534,16 @@ func (e *Engine) refitLoop(ctx context.Context) {
 			return
 		case <-e.adopts:
 			e.refitMu.Lock()
-			_, err := e.adopt(ctx)
+			adopted, err := e.adopt(ctx)
 			e.refitMu.Unlock()
 			if err != nil && ctx.Err() == nil {
 				e.log.Warn("following the store", "err", err)
+			}
+			if !adopted && e.pruned.Load() && ctx.Err() == nil {
+				// Behind the pruned log with no snapshot to load: a fit of
+				// the store's papers is the way forward.
+				e.log.Warn("the store pruned the changes this engine needs and has no snapshot it can load; refitting")
+				e.RequestRefit()
 			}
 		case <-e.refits:
 			if !e.forced.Swap(false) && !e.refitDue() {

@@ -118,12 +118,20 @@ func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	detached := context.WithoutCancel(ctx)
+	detached := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	}
+	// After a commit a rollback does nothing; after a failure or a panic in
+	// fn it ends the transaction (or closes its connection).
+	defer func() {
+		rctx, cancel := detached()
+		tx.Rollback(rctx)
+		cancel()
+	}()
 	if err := fn(tx); err != nil {
-		tx.Rollback(detached) // the connection is closed when that fails too
 		return err
 	}
-	cctx, cancel := context.WithTimeout(detached, commitTimeout)
+	cctx, cancel := detached()
 	defer cancel()
 	return tx.Commit(cctx)
 }
