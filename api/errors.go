@@ -44,6 +44,9 @@ var (
 	errMethod = errors.New("method not served here")
 	// errQueryTooLong is a query string over maxQueryStringBytes.
 	errQueryTooLong = errors.New("query string too long")
+	// errBodySlow is a request body that did not arrive within the
+	// request's deadline.
+	errBodySlow = errors.New("the request body did not arrive in time")
 	// errMediaType is a request body that is not JSON.
 	errMediaType = errors.New("unsupported media type")
 	// errNotReady is a request that came before the engine was loaded.
@@ -110,6 +113,8 @@ func problemFor(err error) Problem {
 			limit = tl.limit
 		}
 		return Problem{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the body may hold at most %d bytes", limit)}
+	case errors.Is(err, errBodySlow):
+		return Problem{Status: http.StatusRequestTimeout, Detail: err.Error() + ": send it within the deadline"}
 	case errors.Is(err, errQueryTooLong):
 		return Problem{Status: http.StatusRequestURITooLong, Detail: fmt.Sprintf("the query string may hold at most %d bytes", maxQueryStringBytes)}
 	case errors.Is(err, errMediaType):

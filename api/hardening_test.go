@@ -575,3 +575,45 @@ func TestMethodLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowBodyTimesOut sends a recommend body that never arrives: past the
+// request's deadline the server answers 408 and frees the slot.
+func TestSlowBodyTimesOut(t *testing.T) {
+	s := New(fixed(service(t)), Config{Logger: quiet, MaxInFlight: 1, Timeout: 200 * time.Millisecond})
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(waitLimit))
+	io.WriteString(conn, "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("a body that never came: %d", resp.StatusCode)
+	}
+	// The one body slot is free again.
+	post, err := http.Post(ts.URL+"/v1/recommend", "application/json", strings.NewReader(`{"positive": ["`+fisherID+`"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post.Body.Close()
+	if post.StatusCode != 200 {
+		t.Errorf("a recommend after the slow one: %d", post.StatusCode)
+	}
+}
+
+// TestNoBoundNoPanic builds a server with no bound on requests at work.
+func TestNoBoundNoPanic(t *testing.T) {
+	s := New(fixed(service(t)), Config{Logger: quiet, MaxInFlight: -1})
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, httptest.NewRequest("POST", "/v1/recommend", strings.NewReader(`{"positive": ["`+fisherID+`"]}`)))
+	if w.Code != 200 {
+		t.Errorf("recommend with no bound: %d %s", w.Code, w.Body)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +39,9 @@ type querySpec struct {
 	// body, when set, is the largest request body: it is read whole before
 	// the request is admitted (see Server.route).
 	body int64
+	// trusted routes are called with the API token, checked before the
+	// body is read: their bodies do not count against the public bound.
+	trusted bool
 }
 
 // check reads the query string strictly: a malformed one, an unknown
@@ -108,7 +112,8 @@ func checkJSONBody(r *http.Request) error {
 }
 
 // readBody reads a request body of at most limit bytes: a longer one is
-// errTooLarge (413) with the limit, one that cannot be read (a malformed
+// errTooLarge (413) with the limit, one that did not arrive within its
+// read deadline errBodySlow (408), one that cannot be read (a malformed
 // chunk, a connection cut mid-body) a 400 naming the body, and one whose
 // client has gone the request's context error (logged 499).
 func readBody(c *gin.Context, limit int64) ([]byte, error) {
@@ -120,6 +125,8 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	switch {
 	case errors.As(err, &mbe):
 		return nil, &bodyTooLargeError{limit}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, errBodySlow // the client's doing: 408, not the server's 503
 	case c.Request.Context().Err() != nil:
 		return nil, c.Request.Context().Err()
 	}

@@ -183,8 +183,9 @@ type core struct {
 	engine  *gin.Engine
 	metrics *metrics
 	admit   *admission
-	// bodies bounds the request bodies being read before admission (see
-	// route) to MaxInFlight, so that their memory is bounded too.
+	// bodies bounds the public request bodies being read before admission
+	// (see route) to MaxInFlight, so that their memory is bounded too; nil
+	// when MaxInFlight is unbounded.
 	bodies chan struct{}
 	logged atomic.Uint64 // requests seen by the sampled access log
 	// cur caches the view of the latest service, built once per service.
@@ -196,8 +197,10 @@ type core struct {
 func New(src Source, cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{core: &core{src: src, cfg: cfg, admit: newAdmission(cfg.MaxInFlight, cfg.ExpensiveWorkers),
-		bodies: make(chan struct{}, cfg.MaxInFlight)}}
+	s := &Server{core: &core{src: src, cfg: cfg, admit: newAdmission(cfg.MaxInFlight, cfg.ExpensiveWorkers)}}
+	if cfg.MaxInFlight > 0 {
+		s.bodies = make(chan struct{}, cfg.MaxInFlight)
+	}
 	s.metrics = newMetrics(cfg.Metrics, s.current, cfg.Status)
 
 	e := gin.New()
@@ -277,17 +280,26 @@ func (s *Server) route(g *gin.RouterGroup, method, path string, spec querySpec, 
 		if spec.body > 0 {
 			// The body is read before the request takes a place among those
 			// at work: a client that sends it slowly holds no place meanwhile.
-			// At most MaxInFlight bodies are read at once; past that the
-			// request is shed as admission sheds it.
-			select {
-			case s.bodies <- struct{}{}:
-			default:
-				s.metrics.shed.Inc()
-				fail(c, errShed)
-				return
+			// At most MaxInFlight public bodies are read at once; past that
+			// the request is shed as admission sheds it. (Writes come with
+			// the token, checked before: anonymous clients cannot crowd
+			// them out.) A body must arrive within the request's deadline.
+			if s.bodies != nil && !spec.trusted {
+				select {
+				case s.bodies <- struct{}{}:
+					defer func() { <-s.bodies }()
+				default:
+					s.metrics.shed.Inc()
+					fail(c, errShed)
+					return
+				}
+			}
+			if s.cfg.Timeout > 0 && !spec.trusted {
+				// (A write's batch may be large: the server's read timeout
+				// bounds it.)
+				http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(s.cfg.Timeout))
 			}
 			body, err := readBody(c, spec.body)
-			<-s.bodies
 			if err != nil {
 				fail(c, err)
 				return

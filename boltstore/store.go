@@ -416,6 +416,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, seq uint64, write func(io.Writ
 	if err := syncDir(s.dir); err != nil {
 		return info, err
 	}
+	recorded := false
 	err = s.do(ctx, true, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if _, err := os.Stat(filepath.Join(s.dir, name)); err != nil {
@@ -443,11 +444,15 @@ func (s *Store) SaveSnapshot(ctx context.Context, seq uint64, write func(io.Writ
 		if err := meta.Put(keySnapshotSum, info.SHA256[:]); err != nil {
 			return err
 		}
-		// Under the file lock, so that no other process records meanwhile.
-		s.sweepSnapshots(name)
+		// Once the record is on disk, and still under the file lock, so
+		// that no other process records meanwhile.
+		tx.OnCommit(func() {
+			recorded = true
+			s.sweepSnapshots(name)
+		})
 		return nil
 	})
-	if err != nil {
+	if err != nil && !recorded {
 		os.Remove(filepath.Join(s.dir, name))
 		return info, err
 	}
@@ -512,28 +517,26 @@ func syncDir(dir string) error {
 func (s *Store) OpenSnapshot(ctx context.Context) (io.ReadCloser, live.SnapshotInfo, error) {
 	var (
 		info live.SnapshotInfo
-		name string
-		ok   bool
+		f    *os.File
 	)
 	err := s.do(ctx, false, func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
-		if v := meta.Get(keySnapshotSeq); v != nil {
-			info.Seq, ok = getU64(v), true
-			copy(info.SHA256[:], meta.Get(keySnapshotSum))
-			name = string(meta.Get(keySnapshotFile))
+		v := meta.Get(keySnapshotSeq)
+		if v == nil {
+			return live.ErrNoSnapshot
 		}
-		return nil
+		info.Seq = getU64(v)
+		copy(info.SHA256[:], meta.Get(keySnapshotSum))
+		name := string(meta.Get(keySnapshotFile))
+		if name == "" {
+			name = snapshotName(info.Seq)
+		}
+		// Opened under the lock, which keeps other processes' sweeps out;
+		// once open, the file reads to its end even if swept later.
+		var err error
+		f, err = os.Open(filepath.Join(s.dir, name))
+		return err
 	})
-	if err != nil {
-		return nil, info, err
-	}
-	if !ok {
-		return nil, info, live.ErrNoSnapshot
-	}
-	if name == "" {
-		name = snapshotName(info.Seq)
-	}
-	f, err := os.Open(filepath.Join(s.dir, name))
 	if err != nil {
 		return nil, info, err
 	}

@@ -290,10 +290,10 @@ func (e *Engine) Write(ctx context.Context, changes []models.Change) ([]models.C
 	}
 	// The changes are durable: make them visible even if the client leaves,
 	// but do not wait on a store that stopped answering.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), catchUpTimeout)
-	defer cancel()
 	e.mu.Lock()
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), catchUpTimeout)
 	err = e.catchUp(cctx)
+	cancel()
 	e.mu.Unlock()
 	if errors.Is(err, ErrPruned) {
 		wake(e.adopts) // this engine is behind the log: load the newest snapshot
@@ -435,10 +435,10 @@ func (e *Engine) swapIn(ctx context.Context, svc *recommend.Service, info Snapsh
 	if err != nil {
 		return 0, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, catchUpTimeout) // under the lock: bounded
-	defer cancel()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	cctx, cancel := context.WithTimeout(ctx, catchUpTimeout) // under the lock: bounded
+	defer cancel()
 	swap := time.Now()
 	if caught, err = e.advance(cctx, caught); err != nil {
 		return 0, err
@@ -539,7 +539,7 @@ func (e *Engine) refitLoop(ctx context.Context) {
 			if err != nil && ctx.Err() == nil {
 				e.log.Warn("following the store", "err", err)
 			}
-			if !adopted && e.pruned.Load() && ctx.Err() == nil {
+			if err == nil && !adopted && e.pruned.Load() && ctx.Err() == nil {
 				// Behind the pruned log with no snapshot to load: a fit of
 				// the store's papers is the way forward.
 				e.log.Warn("the store pruned the changes this engine needs and has no snapshot it can load; refitting")
@@ -561,10 +561,10 @@ func (e *Engine) refitLoop(ctx context.Context) {
 // follow applies what other processes committed, and asks refitLoop to
 // look for a snapshot another replica saved.
 func (e *Engine) follow(ctx context.Context) {
-	cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
-	defer cancel()
 	e.mu.Lock()
+	cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	err := e.catchUp(cctx)
+	cancel()
 	e.mu.Unlock()
 	if err != nil && ctx.Err() == nil && !errors.Is(err, ErrPruned) {
 		e.log.Warn("following the store", "err", err)
