@@ -280,8 +280,9 @@ func (s *Server) route(g *gin.RouterGroup, method, path string, spec querySpec, 
 		if spec.body > 0 {
 			// The body is read before the request takes a place among those
 			// at work: a client that sends it slowly holds no place meanwhile.
-			// At most MaxInFlight public bodies are read at once; past that
-			// the request is shed as admission sheds it. (Writes come with
+			// At most MaxInFlight public bodies are held at once (read, and
+			// kept while the request works); past that the request is shed
+			// as admission sheds it. (Writes come with
 			// the token, checked before: anonymous clients cannot crowd
 			// them out.) A body must arrive within the request's deadline.
 			if s.bodies != nil && !spec.trusted {
@@ -297,7 +298,9 @@ func (s *Server) route(g *gin.RouterGroup, method, path string, spec querySpec, 
 			if s.cfg.Timeout > 0 && !spec.trusted {
 				// (A write's batch may be large: the server's read timeout
 				// bounds it.)
-				http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(s.cfg.Timeout))
+				if err := http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(s.cfg.Timeout)); err != nil {
+					s.cfg.Logger.Debug("no read deadline for the body", "err", err)
+				}
 			}
 			body, err := readBody(c, spec.body)
 			if err != nil {

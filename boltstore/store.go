@@ -538,6 +538,9 @@ func (s *Store) OpenSnapshot(ctx context.Context) (io.ReadCloser, live.SnapshotI
 		return err
 	})
 	if err != nil {
+		if f != nil {
+			f.Close()
+		}
 		return nil, info, err
 	}
 	return readCloser{bufio.NewReaderSize(f, 1<<20), f}, info, nil

@@ -438,13 +438,15 @@ func TestPruning(t *testing.T) {
 // and refits twice on the same directory: the idle one, once it follows
 // the store, finds its changes pruned and loads the newest snapshot.
 func TestEngineBehindPrunedLog(t *testing.T) {
-	t.Run("loads the newest snapshot", func(t *testing.T) { behindPrunedLog(t, false) })
+	t.Run("loads the newest snapshot", func(t *testing.T) { behindPrunedLog(t, false, false) })
 	// An engine built with other settings cannot load the writer's
 	// snapshot: it fits the store's papers instead.
-	t.Run("refits when it cannot load it", func(t *testing.T) { behindPrunedLog(t, true) })
+	t.Run("refits when it cannot load it", func(t *testing.T) { behindPrunedLog(t, true, false) })
+	// The snapshot's file removed by hand: loading fails for good.
+	t.Run("refits when the snapshot file is gone", func(t *testing.T) { behindPrunedLog(t, false, true) })
 }
 
-func behindPrunedLog(t *testing.T, otherSettings bool) {
+func behindPrunedLog(t *testing.T, otherSettings, fileGone bool) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openStore(t, dir)
@@ -480,6 +482,12 @@ func behindPrunedLog(t *testing.T, otherSettings bool) {
 	if _, err := s.Changes(ctx, b.Status().Seq, 10); !errors.Is(err, live.ErrPruned) {
 		t.Fatalf("the idle engine's changes were not pruned: %v", err)
 	}
+	if fileGone {
+		files, _ := filepath.Glob(filepath.Join(dir, "snapshot-*.bin"))
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- b.Run(runCtx) }()
@@ -489,7 +497,7 @@ func behindPrunedLog(t *testing.T, otherSettings bool) {
 	}
 	stop()
 	<-done
-	if got, want := b.Status(), a.Status(); got.Seq != want.Seq || (!otherSettings && got.Snapshot != want.Snapshot) {
+	if got, want := b.Status(), a.Status(); got.Seq != want.Seq || (!otherSettings && !fileGone && got.Snapshot != want.Snapshot) {
 		t.Errorf("the idle engine is at %+v, the writer at %+v", got, want)
 	}
 	if _, err := b.Service().Paper("new-2"); err != nil {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -100,6 +101,9 @@ type Engine struct {
 	// current version (see ErrPruned): the newest snapshot, or a refit,
 	// moves it on.
 	pruned atomic.Bool
+	// adoptMisses counts the loads in a row that left a pruned engine
+	// behind (refitLoop's own).
+	adoptMisses int
 }
 
 // Open loads the engine a store holds: its newest snapshot when one was
@@ -539,7 +543,16 @@ func (e *Engine) refitLoop(ctx context.Context) {
 			if err != nil && ctx.Err() == nil {
 				e.log.Warn("following the store", "err", err)
 			}
-			if err == nil && !adopted && e.pruned.Load() && ctx.Err() == nil {
+			if !adopted && e.pruned.Load() {
+				e.adoptMisses++
+			} else {
+				e.adoptMisses = 0
+			}
+			// A transient failure to load is tried again at the next poll,
+			// but one that lasts (the file gone) or no snapshot to load
+			// leaves a refit as the way forward.
+			if e.pruned.Load() && !adopted && ctx.Err() == nil && (err == nil || errors.Is(err, fs.ErrNotExist) || e.adoptMisses >= 3) {
+				e.adoptMisses = 0
 				// Behind the pruned log with no snapshot to load: a fit of
 				// the store's papers is the way forward.
 				e.log.Warn("the store pruned the changes this engine needs and has no snapshot it can load; refitting")
