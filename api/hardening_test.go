@@ -504,22 +504,33 @@ func TestAccessLogModes(t *testing.T) {
 	}
 }
 
+// slowRecommend announces a recommend body of 100 bytes and sends one.
+const slowRecommend = "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+
+// sendRaw writes raw bytes to ts on a connection of their own, closed when
+// the test ends; reads on it give up after waitLimit.
+func sendRaw(t *testing.T, ts *httptest.Server, raw string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(waitLimit))
+	if _, err := io.WriteString(conn, raw); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
 // TestSlowBodyHoldsNoPlace sends a recommend body that never arrives: the
 // request must not hold the one expensive worker (nor a place at work)
 // while it waits, so an expensive search still computes.
 func TestSlowBodyHoldsNoPlace(t *testing.T) {
 	s := New(fixed(service(t)), Config{Logger: quiet, MaxInFlight: 2, ExpensiveWorkers: 1, Timeout: 2 * time.Second})
 	ts := httptest.NewServer(s.Handler())
-	defer ts.Close()
-	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	// 100 bytes announced, one sent.
-	if _, err := io.WriteString(conn, "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(ts.Close) // after the raw connections close
+	sendRaw(t, ts, slowRecommend)
 	time.Sleep(50 * time.Millisecond) // let the server start reading it
 	for _, q := range []string{"/v1/search?q=neural&k=20", "/v1/search?q=flows&k=30", "/v1/search?q=dark+matter&diversity=0.5"} {
 		if resp, body := fetch(t, "GET", ts.URL+q); resp.StatusCode != 200 {
@@ -528,12 +539,7 @@ func TestSlowBodyHoldsNoPlace(t *testing.T) {
 	}
 	// The bodies read at once are bounded (MaxInFlight, 2 here): with a
 	// second slow one, a third body is shed at once, not buffered.
-	second, err := net.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	io.WriteString(second, "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+	sendRaw(t, ts, slowRecommend)
 	time.Sleep(50 * time.Millisecond)
 	resp, err := http.Post(ts.URL+"/v1/recommend", "application/json", strings.NewReader(`{"positive": ["`+fisherID+`"]}`))
 	if err != nil {
@@ -549,14 +555,8 @@ func TestSlowBodyHoldsNoPlace(t *testing.T) {
 // not a 500.
 func TestUnreadableBody(t *testing.T) {
 	ts := httptest.NewServer(server(t).Handler())
-	defer ts.Close()
-	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(waitLimit))
-	io.WriteString(conn, "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+	t.Cleanup(ts.Close) // after the raw connections close
+	conn := sendRaw(t, ts, "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -581,14 +581,8 @@ func TestMethodLabel(t *testing.T) {
 func TestSlowBodyTimesOut(t *testing.T) {
 	s := New(fixed(service(t)), Config{Logger: quiet, MaxInFlight: 1, Timeout: 200 * time.Millisecond})
 	ts := httptest.NewServer(s.Handler())
-	defer ts.Close()
-	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(waitLimit))
-	io.WriteString(conn, "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+	t.Cleanup(ts.Close) // after the raw connections close
+	conn := sendRaw(t, ts, slowRecommend)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -50,8 +50,8 @@ func TestCommitAndReopen(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openStore(t, dir)
-	if n, _ := s.Len(); n != 0 {
-		t.Fatalf("new store holds %d papers", n)
+	if fresh, err := s.New(); !fresh || err != nil {
+		t.Fatalf("a new store: New() = %v, %v", fresh, err)
 	}
 	if err := s.Seed([]models.Paper{paper("c"), paper("a"), paper("b")}); err != nil {
 		t.Fatal(err)
@@ -349,11 +349,9 @@ func TestTwoProcessesShareADirectory(t *testing.T) {
 	}
 }
 
-// TestEngineOverStore runs a live engine on a directory: writes survive a
-// restart, which resumes from the snapshot and the changes after it.
-func TestEngineOverStore(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
+// seededStore opens a data directory in dir seeded with eight papers.
+func seededStore(t *testing.T, dir string) *Store {
+	t.Helper()
 	s := openStore(t, dir)
 	var seed []models.Paper
 	for _, id := range []string{"flows", "lattice", "gauge", "qcd", "jets", "dust", "lensing", "galaxies"} {
@@ -362,7 +360,21 @@ func TestEngineOverStore(t *testing.T) {
 	if err := s.Seed(seed); err != nil {
 		t.Fatal(err)
 	}
-	cfg := live.Config{Build: recommend.Config{SkipThemes: true}, RefitAfter: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return s
+}
+
+// engineConfig is a quiet engine without themes that refits only on request.
+func engineConfig() live.Config {
+	return live.Config{Build: recommend.Config{SkipThemes: true}, RefitAfter: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// TestEngineOverStore runs a live engine on a directory: writes survive a
+// restart, which resumes from the snapshot and the changes after it.
+func TestEngineOverStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := seededStore(t, dir)
+	cfg := engineConfig()
 	e, err := live.Open(ctx, s, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -449,15 +461,8 @@ func TestEngineBehindPrunedLog(t *testing.T) {
 func behindPrunedLog(t *testing.T, otherSettings, fileGone bool) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s := openStore(t, dir)
-	var seed []models.Paper
-	for _, id := range []string{"flows", "lattice", "gauge", "qcd", "jets", "dust", "lensing", "galaxies"} {
-		seed = append(seed, paper(id))
-	}
-	if err := s.Seed(seed); err != nil {
-		t.Fatal(err)
-	}
-	cfg := live.Config{Build: recommend.Config{SkipThemes: true}, RefitAfter: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s := seededStore(t, dir)
+	cfg := engineConfig()
 	a, err := live.Open(ctx, s, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -342,32 +342,11 @@ func TestServeWatch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real processes")
 	}
-	src, err := os.ReadFile(small)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "corpus.jsonl")
-	if err := os.WriteFile(path, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeCorpus(t, path, "")
 	p := startServe(t, nil, "--corpus", path, "--watch")
-	lines := strings.SplitAfter(strings.TrimSpace(string(src)), "\n")
-	next := strings.Join(lines[1:], "") + "\n" + paperJSON("watched", "Gravitational lensing by dark matter subhalos") + "\n"
-	if err := os.WriteFile(path, []byte(next), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c1, _ := get(t, p.url+"/v1/papers/watched")
-		c2, _ := get(t, p.url+"/v1/papers/p001")
-		if c1 == 200 && c2 == 404 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server did not follow the file (new %d, removed %d):\n%s", c1, c2, p.log())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	writeCorpus(t, path, "watched")
+	awaitCorpus(t, p, "watched", "the server did not follow the file")
 	// A file that does not parse changes nothing.
 	if err := os.WriteFile(path, []byte("{not json\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -385,32 +364,46 @@ func TestServeWatchSyncsAtStart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real processes")
 	}
+	dir := t.TempDir()
+	path, data := filepath.Join(dir, "corpus.jsonl"), filepath.Join(dir, "data")
+	writeCorpus(t, path, "")
+	p := startServe(t, nil, "--data", data, "--corpus", path)
+	p.kill()
+	writeCorpus(t, path, "edited-offline")
+	p = startServe(t, nil, "--data", data, "--corpus", path, "--watch")
+	awaitCorpus(t, p, "edited-offline", "the server did not sync the file at start")
+}
+
+// writeCorpus writes the small test corpus to path as a site regenerating
+// its listing would; with added set, without its first paper (p001) and
+// with a paper of that ID.
+func writeCorpus(t *testing.T, path, added string) {
+	t.Helper()
 	src, err := os.ReadFile(small)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	path, data := filepath.Join(dir, "corpus.jsonl"), filepath.Join(dir, "data")
+	if added != "" {
+		lines := strings.SplitAfter(strings.TrimSpace(string(src)), "\n")
+		src = []byte(strings.Join(lines[1:], "") + "\n" + paperJSON(added, "Gravitational lensing by dark matter subhalos") + "\n")
+	}
 	if err := os.WriteFile(path, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := startServe(t, nil, "--data", data, "--corpus", path)
-	p.kill()
-	lines := strings.SplitAfter(strings.TrimSpace(string(src)), "\n")
-	next := strings.Join(lines[1:], "") + "\n" + paperJSON("edited-offline", "Gravitational lensing by dark matter subhalos") + "\n"
-	if err := os.WriteFile(path, []byte(next), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p = startServe(t, nil, "--data", data, "--corpus", path, "--watch")
+}
+
+// awaitCorpus waits until p serves the corpus writeCorpus wrote with added.
+func awaitCorpus(t *testing.T, p *proc, added, failure string) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c1, _ := get(t, p.url+"/v1/papers/edited-offline")
+		c1, _ := get(t, p.url+"/v1/papers/"+added)
 		c2, _ := get(t, p.url+"/v1/papers/p001")
 		if c1 == 200 && c2 == 404 {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the server did not sync the file at start (new %d, removed %d):\n%s", c1, c2, p.log())
+			t.Fatalf("%s (new %d, removed %d):\n%s", failure, c1, c2, p.log())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
