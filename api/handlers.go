@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,7 +217,7 @@ func (s *Server) recommend(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	req, err := decodeRecommend(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	req, err := decodeRecommend(bytes.NewReader(requestBody(c)))
 	if err != nil {
 		fail(c, err)
 		return

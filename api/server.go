@@ -307,7 +307,7 @@ func (s *Server) route(g *gin.RouterGroup, method, path string, spec querySpec, 
 				fail(c, err)
 				return
 			}
-			c.Request.Body = io.NopCloser(bytes.NewReader(body))
+			c.Set(bodyKey, body)
 		}
 		costly := spec.expensive || expensive(q)
 		release, ok := s.admit.acquire(costly)
@@ -463,6 +463,17 @@ func encodeBody(contentType string, body []byte) *encoded {
 		e.gzETag = etagOf(body, "-gz")
 	}
 	return e
+}
+
+// bodyKey is the gin context key under which route keeps the body it read
+// for a route with a body (querySpec.body); see requestBody.
+const bodyKey = "paperrec.body"
+
+// requestBody is the body route read for the handler.
+func requestBody(c *gin.Context) []byte {
+	b, _ := c.Get(bodyKey)
+	body, _ := b.([]byte)
+	return body
 }
 
 // answerKey is the gin context key under which a cached route's handler

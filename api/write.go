@@ -104,10 +104,7 @@ func readPapers(c *gin.Context) ([]models.Paper, error) {
 			return nil, errMediaType
 		}
 	}
-	body, err := readBody(c, maxWriteBytes)
-	if err != nil {
-		return nil, err
-	}
+	body := requestBody(c)
 	var records []json.RawMessage
 	trimmed := bytes.TrimSpace(body)
 	switch {
@@ -162,11 +159,7 @@ func (s *Server) addPapers(c *gin.Context) {
 // its ID. The body's id, when given, must be the path's.
 func (s *Server) putPaper(c *gin.Context) {
 	id := c.Param("id")
-	body, err := readBody(c, maxWriteBytes)
-	if err != nil {
-		fail(c, err)
-		return
-	}
+	body := requestBody(c)
 	if err := checkJSONBody(c.Request); err != nil {
 		fail(c, err)
 		return

@@ -192,16 +192,6 @@ func (s *Store) Close() error {
 // Dir returns the data directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Len returns how many papers the store holds: 0 for a new directory.
-func (s *Store) Len() (int, error) {
-	var n int
-	err := s.do(context.Background(), false, func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketPapers).Stats().KeyN
-		return nil
-	})
-	return n, err
-}
-
 // New reports whether the store was never written: no papers and no
 // change (a store whose every paper was removed is not new).
 func (s *Store) New() (bool, error) {

@@ -240,15 +240,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Len returns how many papers the store holds: 0 for a new schema.
-func (s *Store) Len(ctx context.Context) (int, error) {
-	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM papers`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count papers: %w", err)
-	}
-	return n, nil
-}
-
 // New reports whether the store was never written: no papers and no
 // change (a store whose every paper was removed is not new).
 func (s *Store) New(ctx context.Context) (bool, error) {

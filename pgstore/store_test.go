@@ -94,8 +94,8 @@ func TestCommitAndReopen(t *testing.T) {
 	ctx := context.Background()
 	dsn, schema := newSchema(t)
 	s := openStore(t, dsn, schema)
-	if n, err := s.Len(ctx); n != 0 || err != nil {
-		t.Fatalf("new store holds %d papers, %v", n, err)
+	if fresh, err := s.New(ctx); !fresh || err != nil {
+		t.Fatalf("a new store: New() = %v, %v", fresh, err)
 	}
 	if err := s.Seed(ctx, []models.Paper{paper("c"), paper("a"), paper("b")}); err != nil {
 		t.Fatal(err)
