@@ -355,6 +355,7 @@ func TestNoPanicOnAnyPath(t *testing.T) {
 func FuzzDecodeRecommend(f *testing.F) {
 	f.Add(`{"positive":["a"],"negative":["b"],"k":3}`)
 	f.Add(`{"positive":[1]}`)
+	f.Add(`{"Positive":["a"],"positive":["b"],"positive":[]}`)
 	f.Add(`{"k":"x"}`)
 	f.Add(``)
 	f.Add(`[]`)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -239,10 +240,22 @@ func (s *Server) recommend(c *gin.Context) {
 }
 
 // decodeRecommend reads a RecommendRequest strictly: one JSON object, no
-// unknown fields, IDs as strings.
+// unknown fields, field names as written ("Positive" is not "positive",
+// which encoding/json alone would accept), none twice, IDs as strings.
 func decodeRecommend(r io.Reader) (RecommendRequest, error) {
 	var req RecommendRequest
-	dec := json.NewDecoder(r)
+	body, err := io.ReadAll(r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return req, errTooLarge
+		}
+		return req, &paramError{"body", "unreadable: " + err.Error()}
+	}
+	if err := exactKeys(body, "positive", "negative", "k", "diversity"); err != nil {
+		return req, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		var mbe *http.MaxBytesError
@@ -263,6 +276,41 @@ func decodeRecommend(r io.Reader) (RecommendRequest, error) {
 		return req, &paramError{"body", "more than one JSON value"}
 	}
 	return req, nil
+}
+
+// exactKeys checks the names of a JSON object's own fields: each must be
+// one of names exactly, and none may come twice. It leaves everything
+// else (a body that is no object, malformed JSON) to the decoder.
+func exactKeys(body []byte, names ...string) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := t.(string)
+		if !slices.Contains(names, key) {
+			for _, n := range names {
+				if strings.EqualFold(n, key) {
+					return &paramError{"body", fmt.Sprintf("unknown field %q (field names are case-sensitive: %q)", key, n)}
+				}
+			}
+			return nil // the decoder names an unknown field
+		}
+		if seen[key] {
+			return &paramError{key, "given twice"}
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 func (s *Server) listClusters(c *gin.Context) {

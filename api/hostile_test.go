@@ -113,6 +113,8 @@ func hostileCases() []hostileCase {
 		rec("JSON null", `null`, 400, "positive"),
 		rec("byte-order mark", "\ufeff{}", 400, "body"),
 		rec("unknown field", `{"postive":["x"]}`, 400, "body"),
+		rec("field name in capitals", `{"Positive":["`+fisherID+`"]}`, 400, "body"),
+		rec("field given twice", `{"positive":["`+fisherID+`"],"positive":["x"]}`, 400, "positive"),
 		rec("ids not strings", `{"positive":[1]}`, 400, "positive"),
 		rec("k a string", `{"positive":["`+fisherID+`"],"k":"5"}`, 400, "k"),
 		rec("k a fraction", `{"positive":["`+fisherID+`"],"k":1.5}`, 400, "k"),
