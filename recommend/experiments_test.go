@@ -2879,3 +2879,650 @@ func BenchmarkSNNPoolCost(b *testing.B) {
 		})
 	}
 }
+
+// ---------------------------------------------------------------------------
+// Phrase-aware partial matching between keyphrases (shared head words,
+// phrase IDF). Today a keyphrase is one exact-match feature; these variants
+// let "deep neural network" and "graph neural network" (same head) or
+// "jet tagging" and "jet tagging network" (word overlap) match in part.
+//
+//	PAPERREC_EXPERIMENTS=1 go test -tags relevance_experiments ./recommend -run TestPhrasePartialExperiments -v -timeout 30m
+
+// kphrase is one keyphrase of a paper as stems ("deep neural network").
+type kphrase struct {
+	key   string   // the stem sequence
+	terms []string // its stems
+	head  string   // the last stem
+}
+
+// phraseEnv holds every paper's keyphrases (all of them, single words too,
+// as embed.Phrases segmented the keyphrase line) and keyphrase-level IDFs:
+// ln((N+1)/(df+1)) + 1, df counting the papers whose keyphrase set holds
+// the phrase (pidf), a phrase with that head (hidf), or a phrase with that
+// (modifier, head) pair (midf).
+type phraseEnv struct {
+	e                *expEnv
+	kp               [][]kphrase
+	pidf, hidf, midf map[string]float64
+	widf             map[string]float64 // word IDF of the lexicon (document level)
+	n                float64
+}
+
+func newPhraseEnv(e *expEnv) *phraseEnv {
+	pe := &phraseEnv{e: e, pidf: map[string]float64{}, hidf: map[string]float64{}, midf: map[string]float64{}, widf: map[string]float64{}}
+	pdf, hdf, mdf := map[string]int{}, map[string]int{}, map[string]int{}
+	for _, p := range e.s.st.Papers {
+		var ks []kphrase
+		seenP, seenH, seenM := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		for _, k := range p.Keywords {
+			toks := embed.Analyze(k)
+			if len(toks) == 0 {
+				continue
+			}
+			terms := make([]string, len(toks))
+			for i, t := range toks {
+				terms[i] = t.Term
+			}
+			kp := kphrase{key: strings.Join(terms, " "), terms: terms, head: terms[len(terms)-1]}
+			if seenP[kp.key] {
+				continue
+			}
+			ks = append(ks, kp)
+			seenP[kp.key] = true
+			seenH[kp.head] = true
+			for _, m := range kp.terms[:len(kp.terms)-1] {
+				seenM[m+"|"+kp.head] = true
+			}
+		}
+		for k := range seenP {
+			pdf[k]++
+		}
+		for k := range seenH {
+			hdf[k]++
+		}
+		for k := range seenM {
+			mdf[k]++
+		}
+		pe.kp = append(pe.kp, ks)
+	}
+	pe.n = float64(len(e.s.st.Papers))
+	idf := func(df int) float64 { return math.Log((pe.n+1)/(float64(df)+1)) + 1 }
+	for k, d := range pdf {
+		pe.pidf[k] = idf(d)
+	}
+	for k, d := range hdf {
+		pe.hidf[k] = idf(d)
+	}
+	for k, d := range mdf {
+		pe.midf[k] = idf(d)
+	}
+	for _, ks := range pe.kp {
+		for _, kp := range ks {
+			for _, t := range kp.terms {
+				if _, ok := pe.widf[t]; ok {
+					continue
+				}
+				v := idf(1) // a stem the lexicon does not know: as rare as can be
+				if f, ok := e.s.st.Lex.Lookup(t); ok {
+					v = e.s.st.Lex.IDF(f)
+				}
+				pe.widf[t] = v
+			}
+		}
+	}
+	return pe
+}
+
+// simWords is the IDF-weighted cosine of two phrases' stem sets (1 for the
+// same phrase).
+func (pe *phraseEnv) simWords(a, b *kphrase) float64 {
+	if a.key == b.key {
+		return 1
+	}
+	var dot, na, nb float64
+	for _, t := range a.terms {
+		w := pe.widf[t]
+		na += w * w
+		if slices.Contains(b.terms, t) {
+			dot += w * w
+		}
+	}
+	for _, t := range b.terms {
+		w := pe.widf[t]
+		nb += w * w
+	}
+	if dot == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
+}
+
+// simHead is 1 for the same phrase; for two phrases with the same head it
+// is the head's keyphrase IDF over the geometric mean of the two phrases'
+// (at most 1: a phrase is never more common than its head), so a rare
+// shared head counts for more and a common one ("network") for little.
+func (pe *phraseEnv) simHead(a, b *kphrase) float64 {
+	if a.key == b.key {
+		return 1
+	}
+	if a.head != b.head {
+		return 0
+	}
+	return min(1, pe.hidf[a.head]/math.Sqrt(pe.pidf[a.key]*pe.pidf[b.key]))
+}
+
+// softCosine is the soft cosine of two keyphrase sets, each phrase weighted
+// by its keyphrase IDF, with phrase similarity sim.
+func (pe *phraseEnv) softCosine(sim func(a, b *kphrase) float64) func(qi, di int) float64 {
+	self := make([]float64, len(pe.kp))
+	for i, ks := range pe.kp {
+		for x := range ks {
+			for y := range ks {
+				self[i] += pe.pidf[ks[x].key] * pe.pidf[ks[y].key] * sim(&ks[x], &ks[y])
+			}
+		}
+	}
+	return func(qi, di int) float64 {
+		if self[qi] == 0 || self[di] == 0 {
+			return 0
+		}
+		a, b := pe.kp[qi], pe.kp[di]
+		var s float64
+		for x := range a {
+			for y := range b {
+				if v := sim(&a[x], &b[y]); v > 0 {
+					s += pe.pidf[a[x].key] * pe.pidf[b[y].key] * v
+				}
+			}
+		}
+		return s / math.Sqrt(self[qi]*self[di])
+	}
+}
+
+// softPartial is softCosine with the exact matches left out of the
+// numerator (the norms keep them): the partial matches alone.
+func (pe *phraseEnv) softPartial(sim func(a, b *kphrase) float64) func(qi, di int) float64 {
+	return pe.softCosine(func(a, b *kphrase) float64 {
+		if a.key == b.key && a != b { // a != b: two papers' phrases, not a phrase with itself
+			return 0
+		}
+		return sim(a, b)
+	})
+}
+
+// bestMatch is the best-match average of two keyphrase sets: each phrase of
+// one paper's set takes its best similarity in the other's, averaged with
+// the phrases' keyphrase IDFs as weights, and the two directions averaged.
+func (pe *phraseEnv) bestMatch(sim func(a, b *kphrase) float64) func(qi, di int) float64 {
+	dir := func(a, b []kphrase) float64 {
+		var s, n float64
+		for x := range a {
+			best := 0.0
+			for y := range b {
+				best = max(best, sim(&a[x], &b[y]))
+			}
+			w := pe.pidf[a[x].key]
+			s += w * best
+			n += w
+		}
+		if n == 0 {
+			return 0
+		}
+		return s / n
+	}
+	return func(qi, di int) float64 {
+		return (dir(pe.kp[qi], pe.kp[di]) + dir(pe.kp[di], pe.kp[qi])) / 2
+	}
+}
+
+// headVectors are the production lexical vectors with extra features, each
+// weighted kw·(1 + ln tf)·idf like the others (tf: how many of the paper's
+// keyphrases carry it): one per keyphrase head (heads) and one per
+// (modifier, head) pair of a multiword keyphrase (pairs), with the
+// keyphrase-level IDFs of phraseEnv. The cosine is taken, as in
+// production, over the features at least two papers hold.
+func (pe *phraseEnv) headVectors(wHead, wPair float64) []map[uint32]float64 {
+	e := pe.e
+	ids := map[string]uint32{}
+	next := uint32(e.s.st.Lex.Len())
+	id := func(k string) uint32 {
+		if v, ok := ids[k]; ok {
+			return v
+		}
+		ids[k] = next
+		next++
+		return ids[k]
+	}
+	df := map[uint32]int{}
+	out := make([]map[uint32]float64, len(e.tf))
+	for di, tf := range e.tf {
+		v := map[uint32]float64{}
+		for f, t := range tf {
+			if t > 1 {
+				t = 1 + math.Log(t)
+			}
+			_, kind := e.s.st.Lex.Feature(f)
+			w := e.s.st.Lex.KindWeight(kind) * t * e.s.st.Lex.IDF(f)
+			if w == 0 {
+				continue
+			}
+			v[f] = w
+		}
+		extra := map[uint32]float64{}
+		extraW := map[uint32]float64{}
+		for _, kp := range pe.kp[di] {
+			if wHead > 0 {
+				f := id("h|" + kp.head)
+				extra[f]++
+				extraW[f] = wHead * pe.hidf[kp.head]
+			}
+			if wPair > 0 {
+				for _, m := range kp.terms[:len(kp.terms)-1] {
+					f := id("m|" + m + "|" + kp.head)
+					extra[f]++
+					extraW[f] = wPair * pe.midf[m+"|"+kp.head]
+				}
+			}
+		}
+		for f, t := range extra {
+			if t > 1 {
+				t = 1 + math.Log(t)
+			}
+			v[f] = t * extraW[f]
+			df[f]++
+		}
+		out[di] = v
+	}
+	for di, v := range out {
+		var norm float64
+		for f, w := range v {
+			if f < uint32(e.s.st.Lex.Len()) {
+				if e.s.st.Lex.DF(f) >= 2 {
+					norm += w * w
+				}
+			} else if df[f] >= 2 {
+				norm += w * w
+			}
+		}
+		norm = math.Sqrt(norm)
+		for f := range v {
+			v[f] /= norm
+		}
+		out[di] = v
+	}
+	return out
+}
+
+// twoStage ranks a query paper's papers as production does, with first as
+// the first stage (total its weight sum, 1.15 in production): the first
+// stage's best 20 are re-scored with the production neighbourhood signal
+// (weight 0.1, the broad topic of the first stage's 10 best) and, when
+// extra is set, re-ordered by z(second-stage score) + wz·z(extra) over
+// those 20 (z-scores over the 20). The rest keep their first-stage order
+// after them.
+func (pe *phraseEnv) twoStage(first pairScore, total float64, extra func(qi, di int) float64, wz float64) pairScore {
+	e := pe.e
+	cache := map[int][]float64{}
+	return func(qi, di int) float64 {
+		row, ok := cache[qi]
+		if !ok {
+			n := len(e.s.st.Papers)
+			row = make([]float64, n)
+			idx := make([]int, 0, n)
+			for j := range n {
+				if j != qi {
+					row[j] = first(qi, j)
+					idx = append(idx, j)
+				}
+			}
+			slices.SortFunc(idx, func(a, b int) int {
+				if c := cmp.Compare(row[b], row[a]); c != 0 {
+					return c
+				}
+				return cmp.Compare(a, b)
+			})
+			top := idx[:secondStageDepth]
+			nb := e.s.newNeighbourhood(slices.Clone(idx[:neighbourhoodSize+1]))
+			sec := map[int]float64{}
+			for _, d := range top {
+				sec[d] = row[d] + 0.1/total*nb.signal(e.s, d)
+			}
+			final := map[int]float64{}
+			for _, d := range top {
+				v := sec[d]
+				if extra != nil {
+					v = zOver(top, func(x int) float64 { return sec[x] }, d) + wz*zOver(top, func(x int) float64 { return extra(qi, x) }, d)
+				}
+				final[d] = v
+			}
+			for _, d := range top {
+				row[d] = 1000 + final[d]
+			}
+			cache[qi] = row
+		}
+		return row[di]
+	}
+}
+
+// phraseRow is one measured variant.
+type phraseRow struct {
+	name string
+	r    result
+	cond [2]float64
+	per  [2][]float64
+}
+
+func (pe *phraseEnv) row(name string, score pairScore) phraseRow {
+	r := pe.e.eval(score)
+	cond := (&cascadeEnv{e: pe.e}).condensed(score)
+	var per [2][]float64
+	for w := range 2 {
+		for _, q := range r.perQ[w] {
+			per[w] = append(per[w], q.NDCG)
+		}
+	}
+	fmt.Printf("| %s | %.4f | %.3f | %.3f | %.4f | %.4f | %.3f | %.3f | %.4f |\n", name,
+		r.ndcg[0], r.p[0], r.judged[0], cond[0], r.ndcg[1], r.p[1], r.judged[1], cond[1])
+	return phraseRow{name, r, cond, per}
+}
+
+// phraseDeltas prints queries up/down against base and a bootstrap 95%
+// interval of the mean per-query nDCG@10 gain over all 60 queries (10,000
+// resamples, seeded).
+func phraseDeltas(name string, base, got [2][]float64) {
+	var all []float64
+	var up, down [2]int
+	for w := range 2 {
+		for q := range base[w] {
+			d := got[w][q] - base[w][q]
+			all = append(all, d)
+			if d > 1e-9 {
+				up[w]++
+			} else if d < -1e-9 {
+				down[w]++
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var means []float64
+	for range 10000 {
+		var s float64
+		for range all {
+			s += all[rng.IntN(len(all))]
+		}
+		means = append(means, s/float64(len(all)))
+	}
+	slices.Sort(means)
+	fmt.Printf("%s: queries up/down: dev %d/%d, dev2 %d/%d; mean gain over 60 %+.4f, 95%% interval [%+.4f, %+.4f]\n",
+		name, up[0], down[0], up[1], down[1], mean(all), means[250], means[9750])
+}
+
+func TestPhrasePartialExperiments(t *testing.T) {
+	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
+		t.Skip("set PAPERREC_EXPERIMENTS=1")
+	}
+	e := newExpEnv(t, bundled(t))
+	pe := newPhraseEnv(e)
+	pe.stats()
+	fmt.Println("| variant | dev nDCG@10 | dev P@10 | dev judged@10 | dev condensed | dev2 nDCG@10 | dev2 P@10 | dev2 judged@10 | dev2 condensed |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	prod1 := prodScore(e.s)
+	first := pe.row("first stage only (production fused score)", prod1)
+	engine := pe.row("engine: Related with its second stage (check)", pe.engine(prod1))
+	prod := pe.row("**production** (harness: fused + neighbourhood second stage)", pe.twoStage(prod1, 1.15, nil, 0))
+	_, _ = first, engine
+
+	type fam struct {
+		name string
+		rows []phraseRow
+	}
+	var fams []fam
+	kpExact := func(qi, di int) float64 {
+		return e.s.phraseCosine(e.s.st.Docs[qi].Phrases, e.s.st.Docs[di].Phrases)
+	}
+	sigs := []struct {
+		name string
+		f    func(qi, di int) float64
+	}{
+		{"exact keyphrase cosine (control)", kpExact},
+		{"soft cosine, word overlap", pe.softCosine(pe.simWords)},
+		{"soft cosine, shared head", pe.softCosine(pe.simHead)},
+		{"best match, word overlap", pe.bestMatch(pe.simWords)},
+		{"best match, shared head", pe.bestMatch(pe.simHead)},
+	}
+	lat := e.latent
+	// 1. The keyphrase-set signal as a fourth first-stage signal.
+	fmt.Println("| **1. keyphrase-set signal in the first stage (weight w beside lexical 1, latent 0.1, author 0.05), then the production second stage** | | | | | | | | |")
+	for _, sg := range sigs {
+		f := fam{name: "1. " + sg.name}
+		for _, w := range []float64{0.02, 0.05, 0.1, 0.2} {
+			first := func(qi, di int) float64 {
+				q := e.s.paperQuery(qi)
+				return (e.s.lexical(&q, &e.s.st.Docs[di]) + 0.1*lat(qi, di) + 0.05*e.author(qi, di) + w*sg.f(qi, di)) / (1.15 + w)
+			}
+			f.rows = append(f.rows, pe.row(fmt.Sprintf("%s, w %.2f", sg.name, w), pe.twoStage(first, 1.15+w, nil, 0)))
+		}
+		fams = append(fams, f)
+	}
+	// 2. Head and (modifier, head) features in the lexical vector.
+	fmt.Println("| **2. head-word features in the lexical vector, then the production second stage** | | | | | | | | |")
+	base := pe.headVectors(0, 0)
+	pe.row("lexical vector rebuilt, no extra features (check)", pe.twoStage(e.fused(cosOf(base), 0.1, 0.05), 1.15, nil, 0))
+	for _, v := range []struct {
+		name   string
+		wh, wp float64
+	}{{"head", 1, 0}, {"(modifier, head)", 0, 1}, {"head + (modifier, head)", 1, 1}} {
+		f := fam{name: "2. " + v.name}
+		for _, w := range []float64{0.1, 0.25, 0.5, 0.75, 1} {
+			vecs := pe.headVectors(w*v.wh, w*v.wp)
+			f.rows = append(f.rows, pe.row(fmt.Sprintf("%s features, weight %.2f", v.name, w), pe.twoStage(e.fused(cosOf(vecs), 0.1, 0.05), 1.15, nil, 0)))
+		}
+		fams = append(fams, f)
+	}
+	// 3. The signal as a further second-stage re-ranker.
+	fmt.Println("| **3. production second stage, then + w·z(signal) over its top 20** | | | | | | | | |")
+	head := pe.headVectors(1, 0)
+	headPair := pe.headVectors(1, 1)
+	onlyExtra := func(v []map[uint32]float64) func(qi, di int) float64 {
+		// the cosine over the extra features alone
+		return func(qi, di int) float64 {
+			var dot, na, nb float64
+			L := uint32(e.s.st.Lex.Len())
+			for f, x := range v[qi] {
+				if f >= L {
+					na += x * x
+					if y, ok := v[di][f]; ok {
+						dot += x * y
+					}
+				}
+			}
+			for f, y := range v[di] {
+				if f >= L {
+					nb += y * y
+				}
+			}
+			if dot == 0 {
+				return 0
+			}
+			return dot / math.Sqrt(na*nb)
+		}
+	}
+	sigs3 := append(slices.Clone(sigs),
+		struct {
+			name string
+			f    func(qi, di int) float64
+		}{"soft cosine, shared head, partial matches only", pe.softPartial(pe.simHead)},
+		struct {
+			name string
+			f    func(qi, di int) float64
+		}{"soft cosine, word overlap, partial matches only", pe.softPartial(pe.simWords)},
+		struct {
+			name string
+			f    func(qi, di int) float64
+		}{"head-feature cosine", onlyExtra(head)},
+		struct {
+			name string
+			f    func(qi, di int) float64
+		}{"head + (modifier, head) feature cosine", onlyExtra(headPair)})
+	for _, sg := range sigs3 {
+		f := fam{name: "3. " + sg.name}
+		for _, w := range []float64{0.1, 0.25, 0.5} {
+			f.rows = append(f.rows, pe.row(fmt.Sprintf("%s, z-weight %.2f", sg.name, w), pe.twoStage(prod1, 1.15, sg.f, w)))
+		}
+		fams = append(fams, f)
+	}
+
+	fmt.Println()
+	fmt.Println("Variants above production on both sets (nDCG@10):")
+	found := false
+	for _, f := range fams {
+		for _, r := range f.rows {
+			if r.r.ndcg[0] > prod.r.ndcg[0]+1e-9 && r.r.ndcg[1] > prod.r.ndcg[1]+1e-9 {
+				found = true
+				phraseDeltas(r.name, prod.per, r.per)
+			}
+		}
+	}
+	if !found {
+		fmt.Println("none")
+	}
+	fmt.Println()
+	fmt.Println("Leave-one-query-out choice of the weight within each family (production is one of the choices):")
+	pooled := []cfgRes{{"production", prod.per}}
+	for _, f := range fams {
+		rs := []cfgRes{{"production", prod.per}}
+		for _, r := range f.rows {
+			rs = append(rs, cfgRes{r.name, r.per})
+			pooled = append(pooled, cfgRes{r.name, r.per})
+		}
+		fmt.Printf("%s: ", f.name)
+		loqo(rs, 0)
+	}
+	fmt.Printf("all %d variants pooled: ", len(pooled)-1)
+	loqo(pooled, 0)
+
+	// Finer weights around the variants that gained on both sets, and a
+	// null: second-stage signals of pure noise at the same weight.
+	fmt.Println()
+	fmt.Println("Finer weights (nDCG@10 dev / dev2, then the 60-query gain over production):")
+	bmHead := pe.bestMatch(pe.simHead)
+	scHead := pe.softCosine(pe.simHead)
+	fine := []struct {
+		name string
+		ws   []float64
+		f    func(w float64) pairScore
+	}{
+		{"1. best match, shared head, first-stage w", []float64{0.01, 0.02, 0.03, 0.04}, func(w float64) pairScore {
+			return pe.twoStage(func(qi, di int) float64 {
+				q := e.s.paperQuery(qi)
+				return (e.s.lexical(&q, &e.s.st.Docs[di]) + 0.1*lat(qi, di) + 0.05*e.author(qi, di) + w*bmHead(qi, di)) / (1.15 + w)
+			}, 1.15+w, nil, 0)
+		}},
+		{"2. head features, weight", []float64{0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9}, func(w float64) pairScore {
+			return pe.twoStage(e.fused(cosOf(pe.headVectors(w, 0)), 0.1, 0.05), 1.15, nil, 0)
+		}},
+		{"2. head + (modifier, head) features, weight", []float64{0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65}, func(w float64) pairScore {
+			return pe.twoStage(e.fused(cosOf(pe.headVectors(w, w)), 0.1, 0.05), 1.15, nil, 0)
+		}},
+		{"3. soft cosine, shared head, z-weight", []float64{0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2}, func(w float64) pairScore {
+			return pe.twoStage(prod1, 1.15, scHead, w)
+		}},
+		{"3. soft cosine, shared head, partial matches only, z-weight", []float64{0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2}, func(w float64) pairScore {
+			return pe.twoStage(prod1, 1.15, pe.softPartial(pe.simHead), w)
+		}},
+	}
+	for _, fm := range fine {
+		rs := []cfgRes{{"production", prod.per}}
+		for _, w := range fm.ws {
+			per := e.perQuery(fm.f(w))
+			name := fmt.Sprintf("%s %.3f", fm.name, w)
+			fmt.Printf("%.4f / %.4f  ", mean(per[0]), mean(per[1]))
+			phraseDeltas(name, prod.per, per)
+			rs = append(rs, cfgRes{name, per})
+		}
+		fmt.Print("  weight chosen by ")
+		loqo(rs, 0)
+	}
+	fmt.Println()
+	fmt.Println("Null: the production second stage + w·z(uniform noise) over its top 20, 20 seeds:")
+	for _, w := range []float64{0.1, 0.25} {
+		var dd, d2 []float64
+		both := 0
+		for seed := range 20 {
+			noise := func(qi, di int) float64 {
+				r := rand.New(rand.NewPCG(uint64(seed)+1, uint64(qi)*100003+uint64(di)))
+				return r.Float64()
+			}
+			per := e.perQuery(pe.twoStage(prod1, 1.15, noise, w))
+			a, b := mean(per[0])-mean(prod.per[0]), mean(per[1])-mean(prod.per[1])
+			dd = append(dd, a)
+			d2 = append(d2, b)
+			if a > 1e-9 && b > 1e-9 {
+				both++
+			}
+		}
+		slices.Sort(dd)
+		slices.Sort(d2)
+		fmt.Printf("z-weight %.2f: dev change median %+.4f (range %+.4f..%+.4f), dev2 median %+.4f (range %+.4f..%+.4f); %d of 20 gain on both sets\n",
+			w, dd[10], dd[0], dd[19], d2[10], d2[0], d2[19], both)
+	}
+}
+
+// engine ranks by the engine's own Related (second stage included), the
+// rest of the corpus by first.
+func (pe *phraseEnv) engine(first pairScore) pairScore {
+	cache := map[int]map[int]float64{}
+	return func(qi, di int) float64 {
+		m, ok := cache[qi]
+		if !ok {
+			items, err := pe.e.s.Related(context.Background(), pe.e.s.st.Papers[qi].ID, Options{K: 20})
+			if err != nil {
+				pe.e.t.Fatal(err)
+			}
+			m = map[int]float64{}
+			for r, it := range items {
+				j, _ := pe.e.s.lookup(it.Paper.ID)
+				m[j] = float64(100 - r)
+			}
+			cache[qi] = m
+		}
+		if v, ok := m[di]; ok {
+			return v
+		}
+		return first(qi, di)
+	}
+}
+
+// stats prints how sparse exact keyphrase matches are and how many more
+// pairs the partial matches reach.
+func (pe *phraseEnv) stats() {
+	var nk, multi int
+	for _, ks := range pe.kp {
+		nk += len(ks)
+		for _, k := range ks {
+			if len(k.terms) > 1 {
+				multi++
+			}
+		}
+	}
+	fmt.Printf("keyphrases: %d papers, %.2f per paper (%d multiword), %d distinct phrases, %d distinct heads, %d distinct (modifier, head) pairs\n",
+		len(pe.kp), float64(nk)/float64(len(pe.kp)), multi, len(pe.pidf), len(pe.hidf), len(pe.midf))
+	var exact, head, word int
+	for i := range pe.kp {
+		for j := i + 1; j < len(pe.kp); j++ {
+			var ex, hd, wd bool
+			for x := range pe.kp[i] {
+				for y := range pe.kp[j] {
+					a, b := &pe.kp[i][x], &pe.kp[j][y]
+					ex = ex || a.key == b.key
+					hd = hd || a.head == b.head
+					wd = wd || pe.simWords(a, b) > 0
+				}
+			}
+			exact += int(b2f(ex))
+			head += int(b2f(hd))
+			word += int(b2f(wd))
+		}
+	}
+	fmt.Printf("paper pairs sharing a whole keyphrase: %d; a keyphrase head: %d; any keyphrase word: %d\n", exact, head, word)
+}
