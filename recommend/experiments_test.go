@@ -2777,18 +2777,32 @@ func cascadeTwoLOQO(c *cascadeEnv) {
 // lose on each set and a bootstrap 95% interval of the mean gain over all
 // 60 queries (10,000 resamples, seeded).
 func (c *cascadeEnv) deltas(name string, score pairScore) {
-	base := c.e.perQuery(c.S2)
 	got := c.e.perQuery(score)
+	d := gains(c.e.perQuery(c.S2), got)
+	cd := c.condensed(score)
+	fmt.Printf("%s: dev %.4f (condensed %.4f), dev2 %.4f; queries up/down: dev %d/%d, dev2 %d/%d; mean gain over 60 %+.4f, 95%% interval [%+.4f, %+.4f]\n",
+		name, mean(got[0]), cd[0], mean(got[1]), d.up[0], d.down[0], d.up[1], d.down[1], d.mean, d.lo, d.hi)
+}
+
+// gain is the per-query difference of two rankings over both judged sets:
+// the queries that gain and lose on each, the mean gain over all of them
+// and its bootstrap 95% interval (10,000 resamples, seeded).
+type gain struct {
+	up, down     [2]int
+	mean, lo, hi float64
+}
+
+func gains(base, got [2][]float64) gain {
+	var g gain
 	var all []float64
-	var up, down [2]int
 	for w := range 2 {
 		for q := range base[w] {
 			d := got[w][q] - base[w][q]
 			all = append(all, d)
 			if d > 1e-9 {
-				up[w]++
+				g.up[w]++
 			} else if d < -1e-9 {
-				down[w]++
+				g.down[w]++
 			}
 		}
 	}
@@ -2802,9 +2816,8 @@ func (c *cascadeEnv) deltas(name string, score pairScore) {
 		means = append(means, s/float64(len(all)))
 	}
 	slices.Sort(means)
-	cd := c.condensed(score)
-	fmt.Printf("%s: dev %.4f (condensed %.4f), dev2 %.4f; queries up/down: dev %d/%d, dev2 %d/%d; mean gain over 60 %+.4f, 95%% interval [%+.4f, %+.4f]\n",
-		name, mean(got[0]), cd[0], mean(got[1]), up[0], down[0], up[1], down[1], mean(all), means[250], means[9750])
+	g.mean, g.lo, g.hi = mean(all), means[250], means[9750]
+	return g
 }
 
 func cascadeDeltas(c *cascadeEnv) {
@@ -3230,31 +3243,9 @@ func (pe *phraseEnv) row(name string, score pairScore) phraseRow {
 // interval of the mean per-query nDCG@10 gain over all 60 queries (10,000
 // resamples, seeded).
 func phraseDeltas(name string, base, got [2][]float64) {
-	var all []float64
-	var up, down [2]int
-	for w := range 2 {
-		for q := range base[w] {
-			d := got[w][q] - base[w][q]
-			all = append(all, d)
-			if d > 1e-9 {
-				up[w]++
-			} else if d < -1e-9 {
-				down[w]++
-			}
-		}
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	var means []float64
-	for range 10000 {
-		var s float64
-		for range all {
-			s += all[rng.IntN(len(all))]
-		}
-		means = append(means, s/float64(len(all)))
-	}
-	slices.Sort(means)
+	d := gains(base, got)
 	fmt.Printf("%s: queries up/down: dev %d/%d, dev2 %d/%d; mean gain over 60 %+.4f, 95%% interval [%+.4f, %+.4f]\n",
-		name, up[0], down[0], up[1], down[1], mean(all), means[250], means[9750])
+		name, d.up[0], d.down[0], d.up[1], d.down[1], d.mean, d.lo, d.hi)
 }
 
 func TestPhrasePartialExperiments(t *testing.T) {
