@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/paperrec/paperrec/internal/golden"
 )
 
 // synthLines are keyphrase lines without delimiters. Seven phrases recur in
@@ -259,7 +261,7 @@ func TestSegmentBundledGolden(t *testing.T) {
 		fmt.Fprintf(&b, "%02d: %s\n", i, strings.Join(ph.SegmentDoc(PhraseDoc{Line: p.KeywordLine, Title: p.Title, Abstract: p.Abstract}), " | "))
 		i++
 	}
-	golden(t, "segments.golden", []byte(b.String()))
+	golden.Check(t, "segments.golden", []byte(b.String()))
 }
 
 // TestSegmentBundled checks the lines of issue 8 and a few more.

@@ -2,24 +2,20 @@ package mathml
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"html"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	xhtml "golang.org/x/net/html"
+
+	"github.com/paperrec/paperrec/internal/golden"
 
 	"github.com/paperrec/paperrec/data"
 	"github.com/paperrec/paperrec/models"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // stubMath marks what the converter sends to the math engine; it rejects
 // "bad".
@@ -197,7 +193,7 @@ func TestCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEngine(0, cacheSize)
-	var golden strings.Builder
+	var titles strings.Builder
 	withMath := 0
 	for _, p := range res.Papers {
 		for i, s := range []string{p.Title, p.Abstract} {
@@ -212,7 +208,7 @@ func TestCorpus(t *testing.T) {
 				t.Errorf("%s: TeX left in the text: %q", p.ID, vis)
 			}
 			if i == 0 && out != html.EscapeString(s) {
-				fmt.Fprintf(&golden, "%s\n%s\n\n", s, out)
+				fmt.Fprintf(&titles, "%s\n%s\n\n", s, out)
 			}
 		}
 	}
@@ -220,7 +216,7 @@ func TestCorpus(t *testing.T) {
 		t.Errorf("KaTeX rejected %d expressions of the listing", e.failed)
 	}
 	t.Logf("%d titles and abstracts with math; %d distinct expressions", withMath, e.rendered)
-	checkGolden(t, "titles.golden", golden.String())
+	golden.Check(t, "titles.golden", []byte(titles.String()))
 }
 
 // visibleText is the text a reader sees: the MathML annotation (the TeX
@@ -249,24 +245,6 @@ func visibleText(t *testing.T, s string) string {
 				b.Write(z.Text())
 			}
 		}
-	}
-}
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./mathml -update writes it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
 	}
 }
 

@@ -4,34 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/paperrec/paperrec/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
-}
 
 func TestParseListingSampleGolden(t *testing.T) {
 	f, err := os.Open("testdata/sample.txt")
@@ -47,7 +27,7 @@ func TestParseListingSampleGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "sample.golden.json", append(got, '\n'))
+	golden.Check(t, "sample.golden.json", append(got, '\n'))
 }
 
 // TestParseBundledListing loads the real listing: all 574 papers, none twice,
@@ -89,7 +69,7 @@ func TestParseBundledListing(t *testing.T) {
 	if _, err := NewCorpus(res.Papers); err != nil {
 		t.Errorf("NewCorpus: %v", err)
 	}
-	golden(t, "listing-ids.golden", ids.Bytes())
+	golden.Check(t, "listing-ids.golden", ids.Bytes())
 }
 
 // record builds a listing with one header and the given records.

@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,12 +13,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/paperrec/paperrec/internal/golden"
+
 	"github.com/paperrec/paperrec/data"
 	"github.com/paperrec/paperrec/eval"
 	"github.com/paperrec/paperrec/models"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 var (
 	bundledOnce sync.Once
@@ -176,25 +173,7 @@ func TestRelatedGolden(t *testing.T) {
 			fmt.Fprintf(&b, "  %.4f %s\n", it.Score, it.Paper.ID)
 		}
 	}
-	golden(t, "related.golden", b.String())
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
+	golden.Check(t, "related.golden", []byte(b.String()))
 }
 
 func TestWhy(t *testing.T) {

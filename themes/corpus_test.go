@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -19,12 +18,11 @@ import (
 
 	"github.com/paperrec/paperrec/data"
 	"github.com/paperrec/paperrec/eval"
+	"github.com/paperrec/paperrec/internal/golden"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 	"github.com/paperrec/paperrec/themes"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/ and the report in docs/themes.md")
 
 // The yardstick on the bundled corpus with the default configuration, as
 // measured (docs/themes.md): floors that a change must not fall below. They
@@ -294,9 +292,9 @@ func TestBundledPartition(t *testing.T) {
 // go test ./themes -run Golden -update after a deliberate change.
 func TestBundledGolden(t *testing.T) {
 	m := model(t, 1)
-	golden(t, "themes.json", append(mustIndentJSON(t, m), '\n'))
+	golden.Check(t, "themes.json", append(mustIndentJSON(t, m), '\n'))
 	report := markdown(t, m)
-	golden(t, "themes.md", report)
+	golden.Check(t, "themes.md", report)
 	docsReport(t, report)
 }
 
@@ -325,24 +323,6 @@ func markdown(t testing.TB, m *themes.Model) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./themes -run Golden -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
 }
 
 // Markers of the generated report in docs/themes.md.
@@ -378,7 +358,7 @@ func docsReport(t *testing.T, report []byte) {
 		b.WriteString(line)
 	}
 	want := before + reportStart + "\n" + b.String() + "\n" + reportEnd + after
-	if *update {
+	if golden.Updating() {
 		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
 		}
