@@ -14,19 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/paperrec/paperrec/live"
+	"github.com/paperrec/paperrec/live/storetest"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
-
-func paper(id string) models.Paper {
-	return models.Paper{ID: id, Title: "Title of " + id, Abstract: "Abstract of " + id + " about lattice gauge theory and flows.",
-		Authors: []string{"A. Author"}, Category: models.FoundationalAI, Date: models.Date{Year: 2025, Month: 6}}
-}
 
 func openStore(t *testing.T, dir string) *Store {
 	t.Helper()
@@ -38,84 +32,16 @@ func openStore(t *testing.T, dir string) *Store {
 	return s
 }
 
-func ids(papers []models.Paper) []string {
-	var out []string
-	for _, p := range papers {
-		out = append(out, p.ID)
-	}
-	return out
-}
+var paper, ids = storetest.Paper, storetest.IDs
 
 func TestCommitAndReopen(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
-	s := openStore(t, dir)
-	if fresh, err := s.New(); !fresh || err != nil {
-		t.Fatalf("a new store: New() = %v, %v", fresh, err)
-	}
-	if err := s.Seed([]models.Paper{paper("c"), paper("a"), paper("b")}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Seed([]models.Paper{paper("d")}); err == nil {
-		t.Error("seeding a seeded store worked")
-	}
-	changed := paper("a")
-	changed.Title = "A new title"
-	done, err := s.Commit(ctx, []models.Change{
-		{Op: models.OpAdd, ID: "d", Paper: paper("d")},
-		{Op: models.OpPut, ID: "a", Paper: changed}, // replaced in its place
-		{Op: models.OpRemove, ID: "b"},
+	storetest.CommitAndReopen(t, storetest.Subject{
+		Open:  func(t *testing.T) live.Store { return openStore(t, dir) },
+		New:   func(s live.Store) (bool, error) { return s.(*Store).New() },
+		Seed:  func(s live.Store, papers []models.Paper) error { return s.(*Store).Seed(papers) },
+		Close: func(s live.Store) error { return s.(*Store).Close() },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(done) != 3 || done[0].Seq != 1 || done[2].Seq != 3 || done[0].Time.IsZero() {
-		t.Fatalf("committed %+v", done)
-	}
-	tests := []struct {
-		name   string
-		change models.Change
-		want   error
-	}{
-		{"add existing", models.Change{Op: models.OpAdd, ID: "c", Paper: paper("c")}, models.ErrExists},
-		{"remove missing", models.Change{Op: models.OpRemove, ID: "b"}, models.ErrNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := s.Commit(ctx, []models.Change{{Op: models.OpAdd, ID: "e", Paper: paper("e")}, tt.change})
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v", err, tt.want)
-			}
-			got, seq, _ := s.Papers(ctx)
-			if seq != 3 || slices.Contains(ids(got), "e") {
-				t.Errorf("a refused batch wrote: seq %d, papers %v", seq, ids(got))
-			}
-		})
-	}
-	s.Close()
-
-	s = openStore(t, dir)
-	got, seq, err := s.Papers(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []models.Paper{paper("c"), changed, paper("d")}
-	if seq != 3 {
-		t.Errorf("seq %d after reopening, want 3", seq)
-	}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(models.Paper{}, "Line")); diff != "" {
-		t.Errorf("papers after reopening (-want +got):\n%s", diff)
-	}
-	log, err := s.Changes(ctx, 1, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(log) != 2 || log[0].Seq != 2 || log[0].Op != models.OpPut || log[0].Paper.Title != "A new title" || log[1].Op != models.OpRemove {
-		t.Errorf("changes after 1: %+v", log)
-	}
-	if first, _ := s.Changes(ctx, 0, 1); len(first) != 1 || first[0].ID != "d" {
-		t.Errorf("first change: %+v", first)
-	}
 }
 
 func TestSnapshots(t *testing.T) {

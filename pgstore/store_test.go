@@ -20,6 +20,7 @@ import (
 
 	"github.com/paperrec/paperrec/internal/pgtest"
 	"github.com/paperrec/paperrec/live"
+	"github.com/paperrec/paperrec/live/storetest"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )
@@ -45,18 +46,7 @@ func openStore(t testing.TB, dsn, schema string) *Store {
 	return s
 }
 
-func paper(id string) models.Paper {
-	return models.Paper{ID: id, Title: "Title of " + id, Abstract: "Abstract of " + id + " about lattice gauge theory and flows.",
-		Authors: []string{"A. Author"}, Category: models.FoundationalAI, Date: models.Date{Year: 2025, Month: 6}}
-}
-
-func ids(papers []models.Paper) []string {
-	var out []string
-	for _, p := range papers {
-		out = append(out, p.ID)
-	}
-	return out
-}
+var paper, ids = storetest.Paper, storetest.IDs
 
 func TestMigrationsAreNumbered(t *testing.T) {
 	ms, err := migrations()
@@ -93,91 +83,12 @@ func TestPlainName(t *testing.T) {
 func TestCommitAndReopen(t *testing.T) {
 	ctx := context.Background()
 	dsn, schema := newSchema(t)
-	s := openStore(t, dsn, schema)
-	if fresh, err := s.New(ctx); !fresh || err != nil {
-		t.Fatalf("a new store: New() = %v, %v", fresh, err)
-	}
-	if err := s.Seed(ctx, []models.Paper{paper("c"), paper("a"), paper("b")}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Seed(ctx, []models.Paper{paper("d")}); err == nil {
-		t.Error("seeding a seeded store worked")
-	}
-	changed := paper("a")
-	changed.Title = "A new title with \u0000 in it, which jsonb would refuse"
-	done, err := s.Commit(ctx, []models.Change{
-		{Op: models.OpAdd, ID: "d", Paper: paper("d")},
-		{Op: models.OpPut, ID: "a", Paper: changed}, // replaced in its place
-		{Op: models.OpRemove, ID: "b"},
+	storetest.CommitAndReopen(t, storetest.Subject{
+		Open:  func(t *testing.T) live.Store { return openStore(t, dsn, schema) },
+		New:   func(s live.Store) (bool, error) { return s.(*Store).New(ctx) },
+		Seed:  func(s live.Store, papers []models.Paper) error { return s.(*Store).Seed(ctx, papers) },
+		Close: func(s live.Store) error { return s.(*Store).Close() },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(done) != 3 || done[0].Seq != 1 || done[2].Seq != 3 || done[0].Time.IsZero() {
-		t.Fatalf("committed %+v", done)
-	}
-	tests := []struct {
-		name   string
-		change models.Change
-		want   error
-		reason string
-	}{
-		{"add existing", models.Change{Op: models.OpAdd, ID: "c", Paper: paper("c")}, models.ErrExists, ""},
-		{"remove missing", models.Change{Op: models.OpRemove, ID: "b"}, models.ErrNotFound, ""},
-		{"add added in the batch", models.Change{Op: models.OpAdd, ID: "e", Paper: paper("e")}, models.ErrExists,
-			"the batch is checked against the papers as its earlier changes leave them"},
-		{"malformed", models.Change{Op: models.OpPut, ID: "f", Paper: paper("g")}, &models.ParseError{}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := s.Commit(ctx, []models.Change{{Op: models.OpAdd, ID: "e", Paper: paper("e")}, tt.change})
-			var pe *models.ParseError
-			if errors.As(tt.want, &pe) {
-				if !errors.As(err, &pe) {
-					t.Fatalf("err = %v, want a ParseError", err)
-				}
-			} else if !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v (%s)", err, tt.want, tt.reason)
-			}
-			got, seq, _ := s.Papers(ctx)
-			if seq != 3 || slices.Contains(ids(got), "e") {
-				t.Errorf("a refused batch wrote: seq %d, papers %v", seq, ids(got))
-			}
-		})
-	}
-	if _, err := s.Commit(ctx, []models.Change{{Op: models.OpAdd, ID: "e", Paper: paper("e")}}); err != nil {
-		t.Fatal(err)
-	}
-	if log, _ := s.Changes(ctx, 3, 10); len(log) != 1 || log[0].Seq != 4 {
-		t.Errorf("a refused batch left a gap in the numbers: %+v", log)
-	}
-	s.Close()
-
-	s = openStore(t, dsn, schema)
-	got, seq, err := s.Papers(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []models.Paper{paper("c"), changed, paper("d"), paper("e")}
-	if seq != 4 {
-		t.Errorf("seq %d after reopening, want 4", seq)
-	}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(models.Paper{}, "Line")); diff != "" {
-		t.Errorf("papers after reopening (-want +got):\n%s", diff)
-	}
-	log, err := s.Changes(ctx, 1, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(log) != 2 || log[0].Seq != 2 || log[0].Op != models.OpPut || log[0].Paper.Title != changed.Title || log[1].Op != models.OpRemove {
-		t.Errorf("changes after 1: %+v", log)
-	}
-	if !log[0].Time.Equal(done[1].Time) {
-		t.Errorf("logged time %v, committed %v", log[0].Time, done[1].Time)
-	}
-	if first, _ := s.Changes(ctx, 0, 1); len(first) != 1 || first[0].ID != "d" || first[0].Paper.Title != paper("d").Title {
-		t.Errorf("first change: %+v", first)
-	}
 }
 
 func TestSnapshots(t *testing.T) {
