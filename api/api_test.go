@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -352,6 +353,51 @@ func TestNoPanicOnAnyPath(t *testing.T) {
 	}
 }
 
+func TestDecodeRecommend(t *testing.T) {
+	k3 := 3
+	tests := []struct {
+		name, body string
+		want       RecommendRequest
+		param      string // the field an error names; "" for success
+		detail     string // a part of the error's message
+	}{
+		{name: "all fields", body: `{"positive":["a"],"negative":["b"],"k":3,"diversity":0.5}`,
+			want: RecommendRequest{Positive: []string{"a"}, Negative: []string{"b"}, K: &k3, Diversity: 0.5}},
+		{name: "null", body: ` null `, want: RecommendRequest{}},
+		{name: "null k", body: `{"positive":["a"],"k":null}`, want: RecommendRequest{Positive: []string{"a"}}},
+		{name: "empty", body: " \n", param: "body", detail: "empty"},
+		{name: "an array", body: `[{"positive":["a"]}]`, param: "body", detail: "want a JSON object"},
+		{name: "a string", body: `"positive"`, param: "body", detail: "want a JSON object"},
+		{name: "name in capitals", body: `{"Positive":["a"]}`, param: "body", detail: "case-sensitive"},
+		{name: "unknown name", body: `{"postive":["a"]}`, param: "body", detail: "unknown field"},
+		{name: "given twice", body: `{"k":1,"positive":["a"],"k":2}`, param: "k", detail: "twice"},
+		{name: "id a number", body: `{"positive":["a",1]}`, param: "positive", detail: "want string"},
+		{name: "k a fraction", body: `{"k":1.5}`, param: "k"},
+		{name: "truncated", body: `{"positive":["a"]`, param: "body", detail: "invalid JSON"},
+		{name: "truncated in a value", body: `{"positive":["a"`, param: "body", detail: "invalid JSON"},
+		{name: "two values", body: `{} {}`, param: "body", detail: "more than one"},
+		{name: "a stray bracket after", body: `{"positive":["a"]}]`, param: "body", detail: "more than one"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := decodeRecommend([]byte(tt.body))
+			if tt.param == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("(-want +got):\n%s", diff)
+				}
+				return
+			}
+			var pe *paramError
+			if !errors.As(err, &pe) || pe.param != tt.param || !strings.Contains(pe.msg, tt.detail) {
+				t.Errorf("err = %v, want one naming %q and saying %q", err, tt.param, tt.detail)
+			}
+		})
+	}
+}
+
 func FuzzDecodeRecommend(f *testing.F) {
 	f.Add(`{"positive":["a"],"negative":["b"],"k":3}`)
 	f.Add(`{"positive":[1]}`)
@@ -360,7 +406,7 @@ func FuzzDecodeRecommend(f *testing.F) {
 	f.Add(``)
 	f.Add(`[]`)
 	f.Fuzz(func(t *testing.T, body string) {
-		req, err := decodeRecommend(strings.NewReader(body))
+		req, err := decodeRecommend([]byte(body))
 		if err != nil {
 			if p := problemFor(err); p.Status != 400 {
 				t.Fatalf("decode error %v maps to %d, want 400", err, p.Status)

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -218,7 +216,7 @@ func (s *Server) recommend(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	req, err := decodeRecommend(bytes.NewReader(requestBody(c)))
+	req, err := decodeRecommend(requestBody(c))
 	if err != nil {
 		fail(c, err)
 		return
@@ -239,78 +237,67 @@ func (s *Server) recommend(c *gin.Context) {
 	s.render(c, gin.H{"results": Items(items)})
 }
 
-// decodeRecommend reads a RecommendRequest strictly: one JSON object, no
-// unknown fields, field names as written ("Positive" is not "positive",
-// which encoding/json alone would accept), none twice, IDs as strings.
-func decodeRecommend(r io.Reader) (RecommendRequest, error) {
+// decodeRecommend reads a RecommendRequest strictly, in one pass over the
+// body: one JSON object (or null), no unknown fields, field names as
+// written ("Positive" is not "positive", which encoding/json's struct
+// decoding would accept), none twice, IDs as strings. An error names the
+// field.
+func decodeRecommend(body []byte) (RecommendRequest, error) {
 	var req RecommendRequest
-	body, err := io.ReadAll(r)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return req, errTooLarge
-		}
-		return req, &paramError{"body", "unreadable: " + err.Error()}
-	}
-	if err := exactKeys(body, "positive", "negative", "k", "diversity"); err != nil {
-		return req, err
-	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &mbe):
-			return req, errTooLarge
-		case errors.Is(err, io.EOF):
-			return req, &paramError{"body", `empty: want {"positive": [ids], "negative": [ids], "k": 10}`}
-		case errors.As(err, &te) && te.Field != "":
-			return req, &paramError{te.Field, fmt.Sprintf("want %s, got %s", te.Type, te.Value)}
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return req, &paramError{"body", strings.TrimPrefix(err.Error(), "json: ")}
+	invalid := func(err error) error {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
 		}
-		return req, &paramError{"body", "invalid JSON: " + err.Error()}
+		return &paramError{"body", "invalid JSON: " + err.Error()}
 	}
-	if dec.More() {
+	open, err := dec.Token()
+	switch {
+	case errors.Is(err, io.EOF):
+		return req, &paramError{"body", `empty: want {"positive": [ids], "negative": [ids], "k": 10}`}
+	case err != nil:
+		return req, invalid(err)
+	case open == nil: // null: no field given
+	case open != json.Delim('{'):
+		return req, &paramError{"body", `want a JSON object {"positive": [ids], "negative": [ids], "k": 10}`}
+	default:
+		fields := map[string]any{"positive": &req.Positive, "negative": &req.Negative, "k": &req.K, "diversity": &req.Diversity}
+		seen := map[string]bool{}
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				return req, invalid(err)
+			}
+			name, _ := t.(string)
+			dst, ok := fields[name]
+			switch {
+			case !ok:
+				for known := range fields {
+					if strings.EqualFold(known, name) {
+						return req, &paramError{"body", fmt.Sprintf("unknown field %q: field names are case-sensitive (%q)", name, known)}
+					}
+				}
+				return req, &paramError{"body", fmt.Sprintf("unknown field %q: want positive, negative, k or diversity", name)}
+			case seen[name]:
+				return req, &paramError{name, "given twice"}
+			}
+			seen[name] = true
+			if err := dec.Decode(dst); err != nil {
+				var te *json.UnmarshalTypeError
+				if errors.As(err, &te) {
+					return req, &paramError{name, fmt.Sprintf("want %s, got %s", te.Type, te.Value)}
+				}
+				return req, invalid(err)
+			}
+		}
+		if _, err := dec.Token(); err != nil { // the closing brace
+			return req, invalid(err)
+		}
+	}
+	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
 		return req, &paramError{"body", "more than one JSON value"}
 	}
 	return req, nil
-}
-
-// exactKeys checks the names of a JSON object's own fields: each must be
-// one of names exactly, and none may come twice. It leaves everything
-// else (a body that is no object, malformed JSON) to the decoder.
-func exactKeys(body []byte, names ...string) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		key, _ := t.(string)
-		if !slices.Contains(names, key) {
-			for _, n := range names {
-				if strings.EqualFold(n, key) {
-					return &paramError{"body", fmt.Sprintf("unknown field %q (field names are case-sensitive: %q)", key, n)}
-				}
-			}
-			return nil // the decoder names an unknown field
-		}
-		if seen[key] {
-			return &paramError{key, "given twice"}
-		}
-		seen[key] = true
-		var skip json.RawMessage
-		if dec.Decode(&skip) != nil {
-			return nil
-		}
-	}
-	return nil
 }
 
 func (s *Server) listClusters(c *gin.Context) {

@@ -16,8 +16,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/paperrec/paperrec/internal/storetest"
 	"github.com/paperrec/paperrec/live"
-	"github.com/paperrec/paperrec/live/storetest"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )

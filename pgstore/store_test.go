@@ -19,8 +19,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paperrec/paperrec/internal/pgtest"
+	"github.com/paperrec/paperrec/internal/storetest"
 	"github.com/paperrec/paperrec/live"
-	"github.com/paperrec/paperrec/live/storetest"
 	"github.com/paperrec/paperrec/models"
 	"github.com/paperrec/paperrec/recommend"
 )

@@ -1,6 +1,7 @@
-// Package storetest is the contract a [live.Store] keeps, as checks that
-// each store (boltstore, pgstore) runs against itself, so that both are held
-// to the same behaviour. For tests only.
+// Package storetest holds checks of the [live.Store] contract that each
+// store (boltstore, pgstore) runs against itself, so that both are held to
+// the same behaviour: today, seeding, committing and reopening
+// ([CommitAndReopen]). For tests only.
 package storetest
 
 import (
@@ -16,7 +17,7 @@ import (
 	"github.com/paperrec/paperrec/models"
 )
 
-// Subject is a store under test.
+// Subject is a store under test. A plain value.
 type Subject struct {
 	// Open opens the store: the same store every time, so that a store
 	// opened after another was closed finds what that one committed. The
@@ -131,7 +132,7 @@ func CommitAndReopen(t *testing.T, sub Subject) {
 		t.Fatal(err)
 	}
 	if len(log) != 2 || log[0].Seq != 2 || log[0].Op != models.OpPut || log[0].Paper.Title != changed.Title || log[1].Op != models.OpRemove {
-		t.Errorf("changes after 1: %+v", log)
+		t.Fatalf("changes after 1: %+v", log)
 	}
 	if !log[0].Time.Equal(done[1].Time) {
 		t.Errorf("logged time %v, committed %v", log[0].Time, done[1].Time)
