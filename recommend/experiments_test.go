@@ -1589,17 +1589,23 @@ func TestCascadeExperiments(t *testing.T) {
 
 // engine ranks by the engine's own Related (second stage included).
 func (c *cascadeEnv) engine() pairScore {
+	return c.e.engineRanked(func(qi, di int) float64 { return c.S[qi][di] })
+}
+
+// engineRanked ranks each query's top 20 by the engine's own Related
+// (second stage included) and the rest of the corpus by rest.
+func (e *expEnv) engineRanked(rest pairScore) pairScore {
 	cache := map[int]map[int]float64{}
 	return func(qi, di int) float64 {
 		m, ok := cache[qi]
 		if !ok {
-			items, err := c.e.s.Related(context.Background(), c.e.s.st.Papers[qi].ID, Options{K: 20})
+			items, err := e.s.Related(context.Background(), e.s.st.Papers[qi].ID, Options{K: 20})
 			if err != nil {
-				c.e.t.Fatal(err)
+				e.t.Fatal(err)
 			}
 			m = map[int]float64{}
 			for r, it := range items {
-				j, _ := c.e.s.lookup(it.Paper.ID)
+				j, _ := e.s.lookup(it.Paper.ID)
 				m[j] = float64(100 - r)
 			}
 			cache[qi] = m
@@ -1607,7 +1613,7 @@ func (c *cascadeEnv) engine() pairScore {
 		if v, ok := m[di]; ok {
 			return v
 		}
-		return c.S[qi][di]
+		return rest(qi, di)
 	}
 }
 
@@ -3462,28 +3468,7 @@ func TestPhrasePartialExperiments(t *testing.T) {
 
 // engine ranks by the engine's own Related (second stage included), the
 // rest of the corpus by first.
-func (pe *phraseEnv) engine(first pairScore) pairScore {
-	cache := map[int]map[int]float64{}
-	return func(qi, di int) float64 {
-		m, ok := cache[qi]
-		if !ok {
-			items, err := pe.e.s.Related(context.Background(), pe.e.s.st.Papers[qi].ID, Options{K: 20})
-			if err != nil {
-				pe.e.t.Fatal(err)
-			}
-			m = map[int]float64{}
-			for r, it := range items {
-				j, _ := pe.e.s.lookup(it.Paper.ID)
-				m[j] = float64(100 - r)
-			}
-			cache[qi] = m
-		}
-		if v, ok := m[di]; ok {
-			return v
-		}
-		return first(qi, di)
-	}
-}
+func (pe *phraseEnv) engine(first pairScore) pairScore { return pe.e.engineRanked(first) }
 
 // stats prints how sparse exact keyphrase matches are and how many more
 // pairs the partial matches reach.

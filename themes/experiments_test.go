@@ -32,10 +32,7 @@ func TestThemesExperiments(t *testing.T) {
 	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
 		t.Skip("set PAPERREC_EXPERIMENTS=1")
 	}
-	dir := os.Getenv("PAPERREC_JUDGE_DIR")
-	if dir == "" {
-		dir = "/tmp/judge"
-	}
+	dir := judgeDir()
 	b := load(t)
 	testConfig.K = envInt("PAPERREC_K")
 	testConfig.MinSize = envInt("PAPERREC_MINSIZE")
@@ -219,21 +216,32 @@ func TestThemesCohesion(t *testing.T) {
 	}
 }
 
+// judgeDir is where the experiments write their listings:
+// $PAPERREC_JUDGE_DIR, or /tmp/judge.
+func judgeDir() string {
+	if dir := os.Getenv("PAPERREC_JUDGE_DIR"); dir != "" {
+		return dir
+	}
+	return "/tmp/judge"
+}
+
+// writeJudge writes text to the file name under judgeDir.
+func writeJudge(t *testing.T, name, text string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(judgeDir(), name), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestThemesLabelCandidates writes each theme's best label candidates to
 // $PAPERREC_JUDGE_DIR/candidates.txt.
 func TestThemesLabelCandidates(t *testing.T) {
 	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
 		t.Skip("set PAPERREC_EXPERIMENTS=1")
 	}
-	dir := os.Getenv("PAPERREC_JUDGE_DIR")
-	if dir == "" {
-		dir = "/tmp/judge"
-	}
 	b := load(t)
 	m := model(t, 1)
-	if err := os.WriteFile(filepath.Join(dir, "candidates.txt"), []byte(themes.LabelCandidates(b.in.Papers, m)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeJudge(t, "candidates.txt", themes.LabelCandidates(b.in.Papers, m))
 }
 
 // TestThemesVocabulary writes every recovered keyphrase with the number of
@@ -241,10 +249,6 @@ func TestThemesLabelCandidates(t *testing.T) {
 func TestThemesVocabulary(t *testing.T) {
 	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
 		t.Skip("set PAPERREC_EXPERIMENTS=1")
-	}
-	dir := os.Getenv("PAPERREC_JUDGE_DIR")
-	if dir == "" {
-		dir = "/tmp/judge"
 	}
 	count := map[string]int{}
 	for _, p := range load(t).in.Papers {
@@ -256,9 +260,7 @@ func TestThemesVocabulary(t *testing.T) {
 	for k, n := range count {
 		fmt.Fprintf(&w, "%d\t%s\n", n, k)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "vocabulary.txt"), []byte(w.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeJudge(t, "vocabulary.txt", w.String())
 }
 
 // TestThemesMemberFits writes each member's fit to its theme and to its
@@ -267,15 +269,9 @@ func TestThemesMemberFits(t *testing.T) {
 	if os.Getenv("PAPERREC_EXPERIMENTS") == "" {
 		t.Skip("set PAPERREC_EXPERIMENTS=1")
 	}
-	dir := os.Getenv("PAPERREC_JUDGE_DIR")
-	if dir == "" {
-		dir = "/tmp/judge"
-	}
 	b := load(t)
 	m := model(t, 1)
-	if err := os.WriteFile(filepath.Join(dir, "fits.txt"), []byte(themes.MemberFits(b.in.Papers, b.in.Vectors, m)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeJudge(t, "fits.txt", themes.MemberFits(b.in.Papers, b.in.Vectors, m))
 }
 
 // TestThemesSplits prints each theme's communities.
